@@ -1,0 +1,195 @@
+"""A FAISS vector index keyed by database ids, persisted with a manifest.
+
+The index is a derivative of the database: besides each vector it remembers the content hash of
+the text the vector was made from, so the caller can see which records changed and which are
+missing, and the manifest fingerprints the whole (id, hash) set so that one comparison tells
+whether the index still matches the database.
+
+Files in the index folder, for an index called ``name``:
+``name.faiss`` (the FAISS index), ``name.entries.npy`` (ids and hash prefixes) and
+``name.manifest.json`` (embedder, dimension, count, checksums, fingerprint). The manifest is
+written last, so a crash mid-save leaves a manifest whose checksums do not match: the load
+fails loudly and the caller rebuilds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from matcher.errors import IndexMismatchError
+
+MANIFEST_VERSION = 1
+
+
+def hash_prefix(content_hash: str) -> int:
+    """The first 63 bits of a hex content hash, as a signed int64 that FAISS-side arrays hold."""
+    return int(content_hash[:16], 16) >> 1
+
+
+def fingerprint(entries: Iterable[tuple[int, int]]) -> str:
+    """sha256 over the sorted (id, hash prefix) pairs: equal iff the two sets are equal."""
+    arr = np.array(sorted(entries), dtype=np.int64).reshape(-1, 2)
+    return hashlib.sha256(arr.tobytes()).hexdigest()
+
+
+def _write_atomic(path: Path, data: bytes) -> str:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()
+
+
+class VectorIndex:
+    """Exact inner-product search (cosine on normalised vectors) over vectors with int64 ids."""
+
+    def __init__(self, *, embedder_id: str, dimension: int) -> None:
+        self.embedder_id = embedder_id
+        self.dimension = dimension
+        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._hashes: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    @property
+    def kind(self) -> str:
+        return "flat-ip"
+
+    def entries(self) -> dict[int, int]:
+        """id -> hash prefix of the text each vector was made from."""
+        return dict(self._hashes)
+
+    def fingerprint(self) -> str:
+        return fingerprint(self._hashes.items())
+
+    def upsert(
+        self, ids: Sequence[int], vectors: np.ndarray, content_hashes: Sequence[str]
+    ) -> None:
+        """Add vectors, replacing any existing vector with the same id."""
+        if len(ids) == 0:
+            return
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(ids), self.dimension):
+            raise ValueError(
+                f"expected vectors of shape ({len(ids)}, {self.dimension}), got {vectors.shape}"
+            )
+        id_arr = np.asarray(ids, dtype=np.int64)
+        self.remove(id_arr.tolist())
+        self._index.add_with_ids(vectors, id_arr)
+        for i, h in zip(id_arr.tolist(), content_hashes, strict=True):
+            self._hashes[i] = hash_prefix(h)
+
+    def remove(self, ids: Iterable[int]) -> int:
+        present = [i for i in ids if i in self._hashes]
+        if not present:
+            return 0
+        removed = int(
+            self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(present, dtype=np.int64)))
+        )
+        for i in present:
+            del self._hashes[i]
+        return removed
+
+    def vector(self, record_id: int) -> np.ndarray | None:
+        if record_id not in self._hashes:
+            return None
+        return np.asarray(self._index.reconstruct(int(record_id)), dtype=np.float32)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` neighbours per query row.
+
+        Returns:
+            (scores, ids), each of shape ``(len(queries), k')`` with ``k' = min(k, len(self))``,
+            best first.
+        """
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = min(k, len(self))
+        if k <= 0:
+            empty = np.empty((len(queries), 0))
+            return empty.astype(np.float32), empty.astype(np.int64)
+        scores, ids = self._index.search(queries, k)
+        return scores, ids
+
+    # -- persistence -------------------------------------------------------------------------
+
+    def save(
+        self, folder: Path, name: str, *, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Write the index, its entries and (last) its manifest into ``folder``."""
+        folder.mkdir(parents=True, exist_ok=True)
+        index_bytes = faiss.serialize_index(self._index).tobytes()
+        pairs = np.array(sorted(self._hashes.items()), dtype=np.int64).reshape(-1, 2)
+        index_sum = _write_atomic(folder / f"{name}.faiss", index_bytes)
+        entries_sum = _write_atomic(folder / f"{name}.entries.npy", pairs.tobytes())
+        manifest = {
+            "version": MANIFEST_VERSION,
+            "name": name,
+            "embedder": self.embedder_id,
+            "dimension": self.dimension,
+            "count": len(self),
+            "index_type": self.kind,
+            "checksum": {"faiss": index_sum, "entries": entries_sum},
+            "fingerprint": self.fingerprint(),
+            "faiss_version": faiss.__version__,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **(extra or {}),
+        }
+        _write_atomic(
+            folder / f"{name}.manifest.json",
+            json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8"),
+        )
+        return manifest
+
+    @staticmethod
+    def read_manifest(folder: Path, name: str) -> dict[str, Any] | None:
+        path = folder / f"{name}.manifest.json"
+        try:
+            return dict(json.loads(path.read_text("utf-8")))
+        except (OSError, ValueError):
+            return None
+
+    @classmethod
+    def load(cls, folder: Path, name: str, *, embedder_id: str, dimension: int) -> VectorIndex:
+        """Load and verify an index.
+
+        Raises:
+            IndexMismatchError: missing or damaged files, another embedder or dimension, or
+                contents that disagree with the manifest.
+        """
+        manifest = cls.read_manifest(folder, name)
+        if manifest is None:
+            raise IndexMismatchError(f"Indeksen «{name}» mangler manifest.")
+        if manifest.get("embedder") != embedder_id or manifest.get("dimension") != dimension:
+            raise IndexMismatchError(
+                f"Indeksen «{name}» er laget med {manifest.get('embedder')} "
+                f"({manifest.get('dimension')} dim.), ikke {embedder_id} ({dimension} dim.)."
+            )
+        try:
+            index_bytes = (folder / f"{name}.faiss").read_bytes()
+            entries_bytes = (folder / f"{name}.entries.npy").read_bytes()
+        except OSError as exc:
+            raise IndexMismatchError(f"Indeksfilene for «{name}» mangler.") from exc
+        checks = manifest.get("checksum", {})
+        if hashlib.sha256(index_bytes).hexdigest() != checks.get("faiss") or hashlib.sha256(
+            entries_bytes
+        ).hexdigest() != checks.get("entries"):
+            raise IndexMismatchError(f"Indeksfilene for «{name}» er skadet (feil sjekksum).")
+        self = cls(embedder_id=embedder_id, dimension=dimension)
+        self._index = faiss.deserialize_index(np.frombuffer(index_bytes, dtype=np.uint8))
+        pairs = np.frombuffer(entries_bytes, dtype=np.int64).reshape(-1, 2)
+        self._hashes = {int(i): int(h) for i, h in pairs}
+        if len(self) != manifest.get("count") or len(self._hashes) != len(self):
+            raise IndexMismatchError(f"Indeksen «{name}» har feil antall vektorer.")
+        return self

@@ -1,0 +1,173 @@
+"""SQLModel tables (SPEC §5). Every table has created/updated timestamps.
+
+Lists (themes, service areas, target groups) are JSON columns: they are small, always read
+with their row, and filtered in Python by the matcher; a join table would buy nothing here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+def _json_dict() -> Any:
+    return Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+class Timestamped(SQLModel):
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+
+
+class Organisation(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True, index=True)
+    kind: str = Field(max_length=20)  # kommune | bydel | etat | annet
+    parent_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    kommunenummer: str | None = Field(default=None, max_length=4)
+
+
+class Contact(Timestamped, table=True):
+    """A named person: a municipal owner of a field, or an entrepreneur's contact."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    name: str = Field(max_length=200)
+    role: str | None = Field(default=None, max_length=200)
+    fields: list[str] = _json_list()
+    email: str | None = Field(default=None, max_length=254, index=True)
+    phone: str | None = Field(default=None, max_length=40)
+    public: bool = Field(default=False)
+
+
+class Entrepreneur(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=100, unique=True, index=True)
+    name: str = Field(max_length=200)
+    org_nr: str = Field(max_length=9, index=True)
+    description: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    themes: list[str] = _json_list()
+    service_areas: list[str] = _json_list()
+    target_groups: list[str] = _json_list()
+    language: str = Field(default="nb", max_length=2)
+    stage: str | None = Field(default=None, max_length=20)
+    capacity: int | None = Field(default=None)
+    website: str | None = Field(default=None, max_length=300)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+
+
+class Challenge(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=100, unique=True, index=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    owner_contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    themes: list[str] = _json_list()
+    target_groups: list[str] = _json_list()
+    language: str = Field(default="nb", max_length=2)
+    status: str = Field(default="open", max_length=10, index=True)
+    deadline: date | None = Field(default=None)
+
+
+class Proposal(Timestamped, table=True):
+    __table_args__ = (sa.UniqueConstraint("challenge_id", "entrepreneur_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    challenge_id: int = Field(foreign_key="challenge.id", index=True)
+    entrepreneur_id: int = Field(foreign_key="entrepreneur.id", index=True)
+    origin: str = Field(default="system", max_length=20)
+    score: float
+    rank: int | None = Field(default=None)
+    features: dict[str, float] = _json_dict()
+    explanation: dict[str, Any] = _json_dict()
+    ranker_version: str = Field(default="", max_length=100)
+    status: str = Field(default="proposed", max_length=20, index=True)
+
+
+class ReviewEvent(SQLModel, table=True):
+    """Append-only audit log: rows are inserted, never updated or deleted."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    actor: str = Field(max_length=254)
+    action: str = Field(max_length=40)
+    from_status: str | None = Field(default=None, max_length=20)
+    to_status: str = Field(max_length=20)
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    score: float | None = Field(default=None)
+    explanation: dict[str, Any] = _json_dict()
+    ranker_version: str = Field(default="", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class Conference(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    event_date: date
+    place: str = Field(max_length=200)
+    slots: int = Field(default=0)
+    slot_minutes: int = Field(default=15)
+    start_time: str = Field(default="09:00", max_length=5)
+    tables: int = Field(default=0)
+    status: str = Field(default="draft", max_length=20)
+
+
+class Participant(Timestamped, table=True):
+    __table_args__ = (sa.UniqueConstraint("conference_id", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    external_id: str = Field(max_length=100)
+    side: str = Field(max_length=20)  # municipal | entrepreneur
+    name: str = Field(max_length=200)
+    organisation: str | None = Field(default=None, max_length=200)
+    description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    themes: list[str] = _json_list()
+    entrepreneur_id: int | None = Field(default=None, foreign_key="entrepreneur.id")
+    max_meetings: int | None = Field(default=None)
+    min_meetings: int | None = Field(default=None)
+    unavailable_slots: list[int] = _json_list()
+
+
+class Meeting(Timestamped, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    conference_id: int = Field(foreign_key="conference.id", index=True)
+    municipal_id: int = Field(foreign_key="participant.id")
+    entrepreneur_id: int = Field(foreign_key="participant.id")
+    slot: int
+    table_no: int
+    affinity: float
+    locked: bool = Field(default=False)
+
+
+class EmbeddingCache(SQLModel, table=True):
+    """Content-addressed embeddings: (embedder, role, sha256 of the text) -> vector.
+
+    Makes re-indexing after a crash or a restart cheap (nothing embedded twice) and keeps the
+    FAISS index a pure derivative of the database.
+    """
+
+    embedder: str = Field(max_length=300, primary_key=True)
+    role: str = Field(max_length=10, primary_key=True)  # query | passage
+    content_hash: str = Field(max_length=64, primary_key=True)
+    dimension: int
+    vector: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)

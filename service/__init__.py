@@ -1,0 +1,1 @@
+"""Brobygger service: configuration, the glue between database and matcher, API and CLI."""

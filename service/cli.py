@@ -1,0 +1,356 @@
+"""The ``brobygger`` command line: a thin face over the service functions.
+
+Messages to the user are Norwegian; errors go to stderr with exit code 1 (2 for usage errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import select
+
+from matcher.errors import MatcherError
+from models.db import current_revision, session_scope
+from models.importing import ImportValidationError, import_rows, read_rows
+from models.tables import Challenge, Entrepreneur
+from service.matching import (
+    discover,
+    find_challenge,
+    find_entrepreneur,
+    open_challenges,
+    suggest,
+    sync_engine,
+)
+from service.runtime import Runtime, is_empty, open_runtime
+from service.schemas import discoveries_public, suggestions_public
+
+
+class CliError(Exception):
+    """An error to show the user (exit code 1)."""
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+class _Progress:
+    """Progress on stderr: one updating line on a terminal, a line per 25 % otherwise."""
+
+    LABELS = {"entrepreneurs": "Entreprenører", "challenges": "Behov"}
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._last: dict[str, int] = {}
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        label = self.LABELS.get(name, name)
+        pct = int(100 * done / total) if total else 100
+        if self._tty:
+            sys.stderr.write(f"\r  Lager vektorer – {label}: {done}/{total} ({pct} %)")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif pct // 25 != self._last.get(name, -1):
+            self._last[name] = pct // 25
+            _err(f"  Lager vektorer – {label}: {done}/{total} ({pct} %)")
+
+
+def _sync(rt: Runtime, *, rebuild: bool = False) -> None:
+    started = time.monotonic()
+    reports = sync_engine(rt.engine, rt.store, progress=_Progress(), rebuild=rebuild)
+    for r in reports:
+        label = _Progress.LABELS.get(r.name, r.name)
+        extra = f" (bygget på nytt: {r.reason})" if r.rebuilt and r.reason else ""
+        _err(
+            f"  Indeks {label.lower()}: {r.count} poster, {r.added} lagt til, "
+            f"{r.removed} fjernet, {r.embedded} nye vektorer{extra}"
+        )
+    _err(f"  Indeksen er oppdatert ({time.monotonic() - started:.1f} s).")
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    rt = open_runtime()
+    _out(f"Databasen er oppdatert (versjon {current_revision(rt.engine)}).")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    rt = open_runtime()
+    path = Path(args.file)
+    try:
+        rows = read_rows(path)
+        with session_scope(rt.engine) as session:
+            result = import_rows(session, args.kind, rows)
+    except ImportValidationError as exc:
+        _err(f"Filen {path} ble avvist; ingenting er importert. {len(exc.errors)} feil:")
+        for e in exc.errors:
+            _err(f"  - {e}")
+        return 1
+    _out(f"Importert fra {path}: {len(result.created)} nye, {len(result.updated)} oppdatert.")
+    if args.kind != "contacts":
+        _sync(rt)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    rt = open_runtime()
+    _sync(rt, rebuild=args.full)
+    return 0
+
+
+def cmd_index_verify(args: argparse.Namespace) -> int:
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        reports = rt.store.verify(session)
+    ok = True
+    for r in reports:
+        label = _Progress.LABELS.get(r.name, r.name)
+        if r.ok:
+            _out(f"{label}: OK ({r.count} vektorer)")
+        else:
+            ok = False
+            _out(f"{label}: AVVIK – {r.problem} (indeks {r.count}, database {r.expected})")
+    if not ok:
+        _out("Kjør «brobygger reindex» for å bygge indeksen på nytt fra databasen.")
+    return 0 if ok else 1
+
+
+def _ensure_index(rt: Runtime) -> None:
+    with session_scope(rt.engine) as session:
+        if all(r.ok for r in rt.store.verify(session)):
+            return
+    _err("Indeksen mangler eller er utdatert; bygger den fra databasen ...")
+    _sync(rt)
+
+
+def _print_suggestions(payload: Any) -> None:
+    _out(f"Forslag til «{payload.challenge.title}» ({payload.challenge.external_id}):")
+    if not payload.suggestions:
+        _out("  Ingen gode treff ennå.")
+    for s in payload.suggestions:
+        _out(
+            f"  {s.rank:>2}. {s.entrepreneur.name} ({s.entrepreneur.external_id}) – "
+            f"poeng {s.score:.3f}"
+        )
+        _out(f"      {s.explanation.get('summary', '')}")
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    if not args.all and not args.challenge:
+        raise CliError("Oppgi et behov (id eller ekstern id), eller --all.")
+    rt = open_runtime()
+    _ensure_index(rt)
+    with session_scope(rt.engine) as session:
+        if args.all:
+            if not args.json:
+                raise CliError("--all skriver én JSON-linje per behov; bruk --all --json.")
+            for ch in open_challenges(session):
+                payload = suggestions_public(ch, suggest(session, rt.store, ch, limit=args.limit))
+                _out(payload.model_dump_json())
+            return 0
+        challenge = find_challenge(session, args.challenge)
+        if challenge is None:
+            raise CliError(f"Fant ikke behovet «{args.challenge}».")
+        payload = suggestions_public(
+            challenge, suggest(session, rt.store, challenge, limit=args.limit)
+        )
+        if args.json:
+            _out(payload.model_dump_json(indent=2))
+        else:
+            _print_suggestions(payload)
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    rt = open_runtime()
+    _ensure_index(rt)
+    with session_scope(rt.engine) as session:
+        ent = find_entrepreneur(session, args.entrepreneur)
+        if ent is None:
+            raise CliError(f"Fant ikke entreprenøren «{args.entrepreneur}».")
+        payload = discoveries_public(
+            session, ent, discover(session, rt.store, ent, limit=args.limit)
+        )
+    if args.json:
+        _out(payload.model_dump_json(indent=2))
+        return 0
+    _out(f"Åpne behov for {payload.entrepreneur.name}:")
+    if not payload.challenges:
+        _out("  Ingen åpne behov passer ennå.")
+    for d in payload.challenges:
+        _out(f"  {d.rank:>2}. {d.challenge.title} – {d.organisation} (poeng {d.score:.3f})")
+        _out(f"      {d.explanation.get('summary', '')}")
+        for c in d.contacts:
+            bits = [b for b in (c.role, c.email, c.phone) if b]
+            _out(f"      Kontakt: {c.name}" + (f" – {', '.join(bits)}" if bits else ""))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from service.config import get_settings
+    from service.evaluation import evaluate_gold
+
+    gold = Path(args.gold_dir)
+    missing = [
+        n for n in ("entrepreneurs.json", "challenges.json", "qrels.tsv") if not (gold / n).exists()
+    ]
+    if missing:
+        raise CliError(f"Mappen {gold} mangler: {', '.join(missing)}.")
+    report = evaluate_gold(gold, embedder=get_settings().embedder, progress=_Progress())
+    if args.json:
+        _out(json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=2))
+        return 0
+    _out(
+        f"Evaluering på {gold} (embedder {report['embedder']}, "
+        f"{report['methods']['full']['queries']} behov med relevante treff)"
+    )
+    _out(f"{'metode':<16}{'nDCG@10':>9}{'Recall@10':>11}{'MRR':>8}")
+    for method, m in report["methods"].items():
+        _out(f"{method:<16}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}{m['mrr']:>8.3f}")
+    if report["by_kind"]:
+        _out("\nnDCG@10 per type vanskelig tilfelle:")
+        methods = list(report["methods"])
+        _out(f"{'type':<14}{'behov':>6}" + "".join(f"{m:>15}" for m in methods))
+        for kind, per in report["by_kind"].items():
+            n = per["full"]["queries"]
+            _out(f"{kind:<14}{n:>6}" + "".join(f"{per[m]['ndcg@10']:>15.3f}" for m in methods))
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    rt = open_runtime()
+    if not is_empty(rt) and not args.force:
+        _err("Databasen har allerede data; hopper over demodata.")
+        _ensure_index(rt)
+        return 0
+    demo = rt.settings.data_dir / "demo"
+    with session_scope(rt.engine) as session:
+        for kind in ("contacts", "entrepreneurs", "challenges"):
+            result = import_rows(session, kind, read_rows(demo / f"{kind}.json"))
+            _err(f"Demodata: {len(result.created) + len(result.updated)} {kind} lastet inn.")
+    _err("Bygger indeksen (første gang tar dette omtrent et halvt minutt) ...")
+    _sync(rt)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.app import create_app
+
+    rt = open_runtime()
+    _ensure_index(rt)
+    with session_scope(rt.engine) as session:
+        n_ent = len(session.exec(select(Entrepreneur.id)).all())
+        n_ch = len(session.exec(select(Challenge.id)).all())
+        first = session.exec(select(Challenge).where(Challenge.status == "open")).first()
+    url = f"http://{args.host}:{args.port}"
+    _err(f"\nBrobygger kjører på {url}  ({n_ent} entreprenører, {n_ch} behov)")
+    _err(f"  API-dokumentasjon: {url}/docs")
+    if first:
+        _err(f"  Prøv: curl -s {url}/api/v1/challenges/{first.id}/suggestions")
+    _err("  Innlogging og roller kommer i neste versjon; API-et er foreløpig bare for lesing.")
+    _err("  Stopp med Ctrl+C.\n")
+    uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+# -- parser --------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="brobygger",
+        description="Brobygger kobler behov i kommuner og bydeler med sosiale entreprenører.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="vis mer logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="KOMMANDO")
+
+    s = sub.add_parser("serve", help="start web-API-et")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="databasen").add_subparsers(
+        dest="db_cmd", required=True, metavar="HANDLING"
+    )
+    db.add_parser("upgrade", help="kjør migreringer").set_defaults(func=cmd_db_upgrade)
+
+    s = sub.add_parser("import", help="importer entreprenører, behov eller kontaktpersoner")
+    s.add_argument("kind", choices=["entrepreneurs", "challenges", "contacts"])
+    s.add_argument("file", help="JSON- eller CSV-fil")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("reindex", help="oppdater indeksen fra databasen")
+    s.add_argument("--full", action="store_true", help="bygg hele indeksen på nytt")
+    s.set_defaults(func=cmd_reindex)
+
+    idx = sub.add_parser("index", help="indeksen").add_subparsers(
+        dest="index_cmd", required=True, metavar="HANDLING"
+    )
+    idx.add_parser("verify", help="sjekk indeksen mot databasen").set_defaults(
+        func=cmd_index_verify
+    )
+
+    s = sub.add_parser("suggest", help="foreslå entreprenører for et behov")
+    s.add_argument("challenge", nargs="?", help="behovets id eller eksterne id")
+    s.add_argument("--all", action="store_true", help="alle åpne behov (med --json)")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_suggest)
+
+    s = sub.add_parser("discover", help="åpne behov og kontaktpersoner for en entreprenør")
+    s.add_argument("entrepreneur", help="entreprenørens id eller eksterne id")
+    s.add_argument("--limit", type=int, default=10)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_discover)
+
+    s = sub.add_parser("eval", help="mål treffkvalitet på et gullsett")
+    s.add_argument("gold_dir")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_eval)
+
+    demo = sub.add_parser("demo", help="demodata").add_subparsers(
+        dest="demo_cmd", required=True, metavar="HANDLING"
+    )
+    s = demo.add_parser("seed", help="last inn demodata i en tom database")
+    s.add_argument("--force", action="store_true", help="last inn selv om databasen har data")
+    s.set_defaults(func=cmd_demo_seed)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        _err(f"Feil: {exc}")
+        return 1
+    except MatcherError as exc:
+        _err(f"Feil: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        _err("Avbrutt.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

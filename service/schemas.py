@@ -1,0 +1,149 @@
+"""Public response models: what the API and the CLI's JSON output show (never table models)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from models.tables import Challenge, Contact, Entrepreneur
+from service.matching import MatchResult
+
+T = TypeVar("T")
+
+
+class EntrepreneurRef(BaseModel):
+    id: int
+    external_id: str
+    name: str
+
+
+class ChallengeRef(BaseModel):
+    id: int
+    external_id: str
+    title: str
+
+
+class ContactPublic(BaseModel):
+    name: str
+    role: str | None
+    fields: list[str]
+    email: str | None
+    phone: str | None
+
+
+class EntrepreneurPublic(EntrepreneurRef):
+    org_nr: str
+    description: str
+    themes: list[str]
+    service_areas: list[str]
+    target_groups: list[str]
+    language: str
+    stage: str | None
+    capacity: int | None
+    website: str | None
+
+
+class ChallengePublic(ChallengeRef):
+    organisation: str
+    description: str
+    themes: list[str]
+    target_groups: list[str]
+    language: str
+    status: str
+    deadline: date | None
+
+
+class SuggestionPublic(BaseModel):
+    entrepreneur: EntrepreneurRef
+    score: float
+    rank: int
+    explanation: dict[str, Any]
+
+
+class SuggestionsPublic(BaseModel):
+    challenge: ChallengeRef
+    ranker_version: str
+    suggestions: list[SuggestionPublic]
+
+
+class DiscoveryPublic(BaseModel):
+    challenge: ChallengeRef
+    organisation: str
+    score: float
+    rank: int
+    explanation: dict[str, Any]
+    contacts: list[ContactPublic]
+
+
+class DiscoveriesPublic(BaseModel):
+    entrepreneur: EntrepreneurRef
+    ranker_version: str
+    challenges: list[DiscoveryPublic]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+def entrepreneur_ref(e: Entrepreneur) -> EntrepreneurRef:
+    return EntrepreneurRef(id=e.id or 0, external_id=e.external_id, name=e.name)
+
+
+def challenge_ref(c: Challenge) -> ChallengeRef:
+    return ChallengeRef(id=c.id or 0, external_id=c.external_id, title=c.title)
+
+
+def contact_public(c: Contact) -> ContactPublic:
+    return ContactPublic(name=c.name, role=c.role, fields=c.fields, email=c.email, phone=c.phone)
+
+
+def entrepreneur_public(e: Entrepreneur) -> EntrepreneurPublic:
+    return EntrepreneurPublic(
+        id=e.id or 0, external_id=e.external_id, name=e.name, org_nr=e.org_nr,
+        description=e.description, themes=e.themes, service_areas=e.service_areas,
+        target_groups=e.target_groups, language=e.language, stage=e.stage,
+        capacity=e.capacity, website=e.website,
+    )
+
+
+def challenge_public(c: Challenge, organisation: str) -> ChallengePublic:
+    return ChallengePublic(
+        id=c.id or 0, external_id=c.external_id, title=c.title, organisation=organisation,
+        description=c.description, themes=c.themes, target_groups=c.target_groups,
+        language=c.language, status=c.status, deadline=c.deadline,
+    )
+
+
+def suggestions_public(challenge: Challenge, result: MatchResult) -> SuggestionsPublic:
+    return SuggestionsPublic(
+        challenge=challenge_ref(challenge),
+        ranker_version=result.ranker_version,
+        suggestions=[
+            SuggestionPublic(entrepreneur=entrepreneur_ref(result.rows[s.id]), score=s.score,
+                             rank=rank, explanation=s.explanation)
+            for rank, s in enumerate(result.suggestions, start=1)
+        ],
+    )
+
+
+def discoveries_public(session: Any, entrepreneur: Entrepreneur,
+                       result: MatchResult) -> DiscoveriesPublic:
+    from models.tables import Organisation
+    from service.matching import contacts_for
+
+    items = []
+    for rank, s in enumerate(result.suggestions, start=1):
+        ch: Challenge = result.rows[s.id]
+        org = session.get(Organisation, ch.organisation_id)
+        items.append(DiscoveryPublic(
+            challenge=challenge_ref(ch), organisation=org.name if org else "", score=s.score,
+            rank=rank, explanation=s.explanation,
+            contacts=[contact_public(c) for c in contacts_for(session, ch)],
+        ))
+    return DiscoveriesPublic(entrepreneur=entrepreneur_ref(entrepreneur),
+                             ranker_version=result.ranker_version, challenges=items)
