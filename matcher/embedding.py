@@ -117,7 +117,12 @@ class SentenceTransformerEmbedder:
                 f"Fant ikke modellen «{model}» lokalt. Oppgi en mappe med modellen; "
                 "Brobygger laster aldri ned modeller."
             ) from exc
-        dim = self._model.get_sentence_embedding_dimension()
+        # renamed in sentence-transformers 6; older releases only have the long name
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
+        )
+        dim = get_dim()
         if dim is None:
             raise EmbedderUnavailableError(f"Modellen «{model}» oppgir ingen dimensjon.")
         self.dimension = int(dim)

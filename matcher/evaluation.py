@@ -27,7 +27,9 @@ def recall_at_k(ranked: Sequence[str], grades: Mapping[str, int], k: int = 10) -
     return len(relevant & set(ranked[:k])) / len(relevant)
 
 
-def reciprocal_rank(ranked: Sequence[str], grades: Mapping[str, int], k: int | None = None) -> float:
+def reciprocal_rank(
+    ranked: Sequence[str], grades: Mapping[str, int], k: int | None = None
+) -> float:
     for i, doc in enumerate(ranked[:k] if k else ranked):
         if grades.get(doc, 0) > 0:
             return 1.0 / (i + 1)

@@ -93,6 +93,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
         rows = read_rows(path)
+        _err(f"Kontrollerer og lagrer {len(rows)} rader fra {path} ...")
         with session_scope(rt.engine) as session:
             result = import_rows(session, args.kind, rows)
     except ImportValidationError as exc:

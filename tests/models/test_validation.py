@@ -1,0 +1,38 @@
+import pytest
+
+from models.validation import org_nr_problem, place_problem, theme_problem, with_check_digit
+
+
+@pytest.mark.parametrize("nr", ["974760673", "923609016", "987 654 321"[:0] + "914778271"])
+def test_real_org_numbers_pass_mod11(nr: str) -> None:
+    # 974760673 is Brønnøysundregistrene, 923609016 Equinor, 914778271 a valid test number
+    assert org_nr_problem(nr) is None
+
+
+@pytest.mark.parametrize("nr,reason", [
+    ("974760674", "kontrollsifferet"),
+    ("12345678", "9 siffer"),
+    ("abcdefghi", "9 siffer"),
+])
+def test_bad_org_numbers_are_explained(nr: str, reason: str) -> None:
+    problem = org_nr_problem(nr)
+    assert problem is not None and reason in problem
+
+
+def test_check_digit_ten_has_no_valid_number() -> None:
+    # Eight digits whose weighted sum leaves remainder 1 need check digit 10: no such org nr.
+    for n in range(10_000_000, 10_000_200):
+        eight = str(n)
+        full = with_check_digit(eight)
+        if full is None:
+            assert all(org_nr_problem(eight + str(d)) for d in range(10))
+        else:
+            assert org_nr_problem(full) is None
+
+
+def test_theme_and_place_checks() -> None:
+    assert theme_problem("eldre") is None
+    assert "ukjent tema" in (theme_problem("gamle") or "")
+    assert place_problem("Bydel Grorud") is None
+    assert place_problem("Asker") is None
+    assert "ukjent bydel" in (place_problem("Bydel Bergen") or "")

