@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -71,7 +72,8 @@ def _sync(rt: Runtime, *, rebuild: bool = False) -> None:
     reports = sync_engine(rt.engine, rt.store, progress=_Progress(), rebuild=rebuild)
     for r in reports:
         label = _Progress.LABELS.get(r.name, r.name)
-        extra = f" (bygget på nytt: {r.reason})" if r.rebuilt and r.reason else ""
+        extra = (f" (bygget på nytt: {r.reason})" if r.rebuilt
+                 else f" ({r.reason})" if r.reason else "")
         _err(
             f"  Indeks {label.lower()}: {r.count} poster, {r.added} lagt til, "
             f"{r.removed} fjernet, {r.embedded} nye vektorer{extra}"
@@ -243,7 +245,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         for kind in ("contacts", "entrepreneurs", "challenges"):
             result = import_rows(session, kind, read_rows(demo / f"{kind}.json"))
             _err(f"Demodata: {len(result.created) + len(result.updated)} {kind} lastet inn.")
-    _err("Bygger indeksen (første gang tar dette omtrent et halvt minutt) ...")
+    _err("Bygger søkeindeksen ...")
     _sync(rt)
     return 0
 
@@ -351,6 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("Avbrutt.")
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

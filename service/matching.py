@@ -204,7 +204,9 @@ class IndexStore:
         expected = self._expected(session, name)
         report = SyncReport(name=name, count=len(expected))
         index: VectorIndex | None = None
-        if not rebuild:
+        if not rebuild and self._manifest_mtime(name) < 0:
+            report.reason = "ny indeks"
+        elif not rebuild:
             try:
                 index = self._load(name)
             except IndexMismatchError as exc:
@@ -217,7 +219,7 @@ class IndexStore:
         have = index.entries()
         stale = [i for i, h in have.items() if want.get(i) != h]
         fresh = sorted(i for i, h in want.items() if have.get(i) != h)
-        if not stale and not fresh and not report.rebuilt and self._manifest_mtime(name) >= 0:
+        if not stale and not fresh and not report.rebuilt and not report.reason:
             self._indexes[name], self._mtimes[name] = index, self._manifest_mtime(name)
             return report
         report.removed = index.remove(stale)

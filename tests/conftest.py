@@ -17,6 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = bool(os.environ.get("CI"))
+# The console script of the interpreter running the tests (never another one on PATH).
+BROBYGGER = Path(os.sys.executable).parent / "brobygger"
 
 
 def _pg_bin(name: str) -> str | None:
@@ -147,8 +149,7 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 def run_cli(home: Path, *args: str, check: bool = True, timeout: float = 300,
             **env: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("brobygger") or str(Path(os.sys.executable).parent / "brobygger")
-    proc = subprocess.run([exe, *args], capture_output=True, text=True, cwd=REPO,
+    proc = subprocess.run([str(BROBYGGER), *args], capture_output=True, text=True, cwd=REPO,
                           env=cli_env(home, **env), timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"brobygger {' '.join(args)} failed ({proc.returncode}):\n"

@@ -110,18 +110,16 @@ def test_index_written_by_another_process_is_picked_up(client: TestClient) -> No
 
 def test_served_by_uvicorn_over_a_real_socket(tmp_path: Path) -> None:
     """`brobygger serve` on an empty home initialises itself and answers over HTTP."""
-    import os
     import socket
     import subprocess
     import urllib.request
 
-    from tests.conftest import cli_env, wait_for
+    from tests.conftest import BROBYGGER, cli_env, wait_for
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    exe = Path(os.sys.executable).parent / "brobygger"
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=cli_env(tmp_path),
+    proc = subprocess.Popen([str(BROBYGGER), "serve", "--port", str(port)], env=cli_env(tmp_path),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         def up() -> bool:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
-from tests.conftest import REPO, cli_env, run_cli
+from tests.conftest import BROBYGGER, REPO, cli_env, run_cli
 
 GOLD = REPO / "data" / "gold"
 
@@ -117,8 +116,7 @@ def test_unknown_embedder_is_a_clear_error(home: Path) -> None:
 
 
 def _start(home: Path, *args: str) -> subprocess.Popen[str]:
-    exe = Path(os.sys.executable).parent / "brobygger"
-    return subprocess.Popen([str(exe), *args], cwd=REPO, env=cli_env(home), text=True,
+    return subprocess.Popen([str(BROBYGGER), *args], cwd=REPO, env=cli_env(home), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
