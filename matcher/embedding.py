@@ -146,8 +146,11 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         prefixed = self._prefix(texts, "query: ")
         return _batched(
-            lambda chunk: self._encode(chunk, batch_size), prefixed, self.dimension,
-            batch_size, progress,
+            lambda chunk: self._encode(chunk, batch_size),
+            prefixed,
+            self.dimension,
+            batch_size,
+            progress,
         )
 
     def embed_passages(
@@ -155,8 +158,11 @@ class SentenceTransformerEmbedder:
     ) -> np.ndarray:
         prefixed = self._prefix(texts, "passage: ")
         return _batched(
-            lambda chunk: self._encode(chunk, batch_size), prefixed, self.dimension,
-            batch_size, progress,
+            lambda chunk: self._encode(chunk, batch_size),
+            prefixed,
+            self.dimension,
+            batch_size,
+            progress,
         )
 
 

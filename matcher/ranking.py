@@ -1,22 +1,35 @@
-"""Scoring and explaining candidates for a match, over plain values.
+"""Scoring, explaining and fairly ordering candidates for a match, over plain values.
 
-First version: a transparent weighted sum of a few features. Each feature lies in [0, 1]; the
-score is ``sum(weight * feature)``, and the explanation lists every part, so a reviewer can
-recompute any score by hand.
+The default scorer is a transparent weighted sum. Each feature lies in [0, 1]; the score is
+``sum(weight * feature)`` and the explanation lists every part, so a reviewer can recompute
+any score by hand.
 
-Features:
-- ``similarity``: cosine similarity of the two embeddings, rescaled from the range where
-  multilingual-e5 puts real text pairs (about 0.70 for unrelated, 0.95 for near-duplicates)
-  to [0, 1];
-- ``themes``: share of the searching record's themes that the candidate also has;
-- ``area``: 1 when the candidate serves the place (bydel, kommune, Oslo for a bydel),
-  0.7 when it serves the whole country, 0 otherwise. A preference, never a filter;
-- ``target_groups``: share of the searching record's target groups the candidate names.
+Features (weight) and meaning:
+
+- ``similarity`` (0.50): cosine of the two e5 embeddings, rescaled from where real text pairs
+  lie (0.70 unrelated ... 0.95 near-identical) to [0, 1];
+- ``lexical`` (0.10): share of the searching text's words (Norwegian stems, compounds split,
+  weighted by idf) found in the candidate;
+- ``themes`` (0.25): share of the searching record's themes the candidate also has;
+- ``area`` (0.08): 1 if the candidate works where the need is (bydel, kommune, Oslo for a
+  bydel), 0.7 for the whole country, else 0. A preference, never a filter;
+- ``target_groups`` (0.03): share of the searching record's target groups the candidate names;
+- ``capacity`` (0.02): room for another partnership, 1 - active / capacity; 0.5 if unknown;
+- ``history`` (0.02): reviewers' earlier decisions on this candidate,
+  (approved + 1) / (decided + 2); 0.5 without history.
+
+Text carries 0.60 of the weight (as much as all structured fields together), because the
+need's own words are the best evidence; capacity and history are small nudges, so a new
+entrepreneur without history is not pushed out by established ones.
+
+After scoring, ``equal_treatment`` spreads exposure: among candidates within ``TOLERANCE`` of
+each other, the one proposed least often recently goes first. ``THRESHOLD`` is the score below
+which nothing is proposed ("no good match yet").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,24 +37,40 @@ import numpy as np
 
 WHOLE_COUNTRY = "Hele landet"
 
-# Where multilingual-e5 cosine similarities of real Norwegian text pairs live.
 SIMILARITY_FLOOR = 0.70
 SIMILARITY_CEILING = 0.95
 
 DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "similarity": 0.60,
+    "similarity": 0.50,
+    "lexical": 0.10,
     "themes": 0.25,
-    "area": 0.10,
-    "target_groups": 0.05,
+    "area": 0.08,
+    "target_groups": 0.03,
+    "capacity": 0.02,
+    "history": 0.02,
 }
+FEATURES: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
 
-RANKER_VERSION = "standard-v1"
+RANKER_VERSION = "standard-v2"
+
+# Scores within this distance count as equally good for equal treatment (about the gap that a
+# single differing target group or a capacity nudge makes).
+TOLERANCE = 0.03
+
+# Below this, a candidate is not proposed. Calibrated with bench/calibrate.py on data/gold:
+# the score with the best F2 (recall weighted twice: a reviewer can reject a weak proposal,
+# but nobody sees a good one that is hidden) separating grade >= 2 pairs from the rest.
+# Measured 2026-11-23: 0.66 -> precision 0.58, recall 0.91 over 450 scored pairs.
+THRESHOLD = 0.66
 
 FEATURE_LABELS: Mapping[str, str] = {
     "similarity": "Tekstlikhet",
+    "lexical": "Felles ord",
     "themes": "Felles temaer",
     "area": "Geografi",
     "target_groups": "Målgrupper",
+    "capacity": "Kapasitet",
+    "history": "Tidligere vurderinger",
 }
 
 
@@ -58,13 +87,33 @@ class Place:
 
 @dataclass(frozen=True)
 class Profile:
-    """One side of a match: a need or an offering, reduced to what ranking uses."""
+    """One side of a match, reduced to what ranking uses.
+
+    ``capacity``/``active`` and ``approved``/``decided`` only matter for candidates that can
+    take on partnerships (entrepreneurs); ``exposure`` counts recent proposals.
+    """
 
     id: int
     themes: Sequence[str] = ()
     target_groups: Sequence[str] = ()
     service_areas: Sequence[str] = ()
     place: Place | None = None
+    language: str = "nb"
+    capacity: int | None = None
+    active: int = 0
+    approved: int = 0
+    decided: int = 0
+    exposure: int = 0
+
+
+@dataclass
+class Evidence:
+    """Text evidence for one candidate, found by the caller (retrieval and embeddings)."""
+
+    cosine: float
+    lexical: float = 0.0
+    sentences: tuple[str, str] | None = None
+    key_phrases: Sequence[str] = ()
 
 
 @dataclass
@@ -73,6 +122,9 @@ class Suggestion:
     score: float
     features: dict[str, float]
     explanation: dict[str, Any] = field(default_factory=dict)
+
+
+Scorer = Callable[[Mapping[str, float]], float]
 
 
 def rescale_similarity(cosine: float) -> float:
@@ -105,64 +157,234 @@ def _share(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float, list[s
     return len(common) / len(set(want)), common
 
 
+def capacity_left(capacity: int | None, active: int) -> float:
+    if capacity is None:
+        return 0.5
+    if capacity <= 0:
+        return 0.0
+    return float(np.clip(1.0 - active / capacity, 0.0, 1.0))
+
+
+def approval_rate(approved: int, decided: int) -> float:
+    return (approved + 1) / (decided + 2)
+
+
+def features_for(
+    source: Profile, cand: Profile, ev: Evidence
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Feature values and the raw facts behind them, for one candidate."""
+    theme_share, common_themes = _share(source.themes, cand.themes)
+    target_share, common_targets = _share(source.target_groups, cand.target_groups)
+    # The place is the need's; the service areas are the entrepreneur's, whichever searches.
+    need, offer = (source, cand) if source.place is not None else (cand, source)
+    area, area_text = area_fit(offer.service_areas, need.place)
+    similarity = rescale_similarity(ev.cosine)
+    lexical = float(np.clip(ev.lexical, 0.0, 1.0))
+    cross_language = (source.language == "en") != (cand.language == "en")
+    if cross_language:
+        # Shared words cannot exist across languages: the text evidence is the embedding's.
+        lexical = similarity
+    features = {
+        "similarity": similarity,
+        "lexical": lexical,
+        "themes": theme_share,
+        "area": area,
+        "target_groups": target_share,
+        "capacity": capacity_left(offer.capacity, offer.active),
+        "history": approval_rate(offer.approved, offer.decided),
+    }
+    facts = {
+        "themes": common_themes,
+        "target_groups": common_targets,
+        "area": area_text,
+        "cross_language": cross_language,
+        "capacity": (offer.capacity, offer.active),
+        "history": (offer.approved, offer.decided),
+    }
+    return features, facts
+
+
+def linear_scorer(weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Scorer:
+    return lambda f: sum(weights.get(k, 0.0) * v for k, v in f.items())
+
+
 def score_candidates(
     source: Profile,
     candidates: Sequence[Profile],
-    cosines: Sequence[float],
+    evidence: Sequence[Evidence],
     *,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
     theme_labels: Mapping[str, str] | None = None,
 ) -> list[Suggestion]:
-    """Score ``candidates`` for ``source`` and return them best first, with explanations.
+    """Score ``candidates`` for ``source`` with the transparent default scorer.
 
     Args:
         source: the record we search from (a need, or a profile when discovering needs).
         candidates: records found by retrieval.
-        cosines: cosine similarity of each candidate's embedding to the source's.
+        evidence: text evidence per candidate (same order).
         weights: feature -> weight (see module docstring).
         theme_labels: slug -> Norwegian label, for the explanation.
 
     Returns:
-        Suggestions sorted by score, ties broken by id for a stable order.
+        Suggestions sorted by score (ties by id), each with its features and explanation.
     """
     labels = theme_labels or {}
     out: list[Suggestion] = []
-    for cand, cos in zip(candidates, cosines, strict=True):
-        theme_share, common_themes = _share(source.themes, cand.themes)
-        target_share, common_targets = _share(source.target_groups, cand.target_groups)
-        place = source.place if source.place is not None else cand.place
-        areas = cand.service_areas if source.place is not None else source.service_areas
-        area, area_text = area_fit(areas, place)
-        features = {
-            "similarity": rescale_similarity(float(cos)),
-            "themes": theme_share,
-            "area": area,
-            "target_groups": target_share,
-        }
+    for cand, ev in zip(candidates, evidence, strict=True):
+        features, facts = features_for(source, cand, ev)
         parts = {k: round(weights.get(k, 0.0) * v, 4) for k, v in features.items()}
         score = round(sum(parts.values()), 4)
-        explanation = {
-            "themes": [labels.get(t, t) for t in common_themes],
-            "target_groups": common_targets,
-            "area": area_text,
-            "cosine": round(float(cos), 4),
-            "parts": {FEATURE_LABELS[k]: v for k, v in parts.items()},
-            "summary": _summary(common_themes, labels, area_text, features["similarity"]),
-        }
-        features["cosine"] = float(cos)
-        out.append(Suggestion(id=cand.id, score=score, features=features, explanation=explanation))
+        out.append(
+            Suggestion(
+                id=cand.id,
+                score=score,
+                features={**features, "cosine": float(ev.cosine)},
+                explanation=explain(facts, features, parts, ev, labels, cand.exposure),
+            )
+        )
     out.sort(key=lambda s: (-s.score, s.id))
     return out
 
 
-def _summary(themes: list[str], labels: Mapping[str, str], area_text: str, sim: float) -> str:
-    bits = []
-    if themes:
-        bits.append("felles temaer: " + ", ".join(labels.get(t, t) for t in themes))
-    else:
-        bits.append("ingen felles temaer")
+def explain(
+    facts: Mapping[str, Any],
+    features: Mapping[str, float],
+    parts: Mapping[str, float],
+    ev: Evidence,
+    labels: Mapping[str, str],
+    exposure: int,
+) -> dict[str, Any]:
+    """The Norwegian explanation a reviewer reads; stored with each proposal."""
+    themes = [labels.get(t, t) for t in facts["themes"]]
+    capacity, active = facts["capacity"]
+    approved, decided = facts["history"]
+    explanation: dict[str, Any] = {
+        "summary": _summary(themes, facts["area"], features["similarity"], list(ev.key_phrases)),
+        "themes": themes,
+        "target_groups": facts["target_groups"],
+        "area": facts["area"],
+        "key_phrases": list(ev.key_phrases),
+        "sentences": (
+            {"need": ev.sentences[0], "offer": ev.sentences[1]} if ev.sentences else None
+        ),
+        "cosine": round(float(ev.cosine), 4),
+        "lexical_share": round(features["lexical"], 3),
+        "language_note": (
+            "Skrevet på ulike språk: felles ord telles ikke, tekstlikheten avgjør."
+            if facts["cross_language"]
+            else None
+        ),
+        "capacity": (
+            "ukjent" if capacity is None else f"{active} aktive samarbeid av {capacity} mulige"
+        ),
+        "history": (
+            f"{approved} av {decided} tidligere forslag godkjent"
+            if decided
+            else "ingen tidligere vurderinger"
+        ),
+        "exposure": exposure,
+        "parts": {FEATURE_LABELS[k]: v for k, v in parts.items()},
+    }
+    return explanation
+
+
+def _summary(themes: list[str], area_text: str, sim: float, phrases: list[str]) -> str:
+    bits = ["felles temaer: " + ", ".join(themes) if themes else "ingen felles temaer"]
     bits.append(area_text[0].lower() + area_text[1:])
     strength = "høy" if sim >= 0.6 else "middels" if sim >= 0.3 else "lav"
     bits.append(f"{strength} tekstlikhet")
+    if phrases:
+        bits.append("felles ord: " + ", ".join(phrases[:4]))
     text = "; ".join(bits)
     return text[0].upper() + text[1:] + "."
+
+
+def rescore(suggestions: list[Suggestion], scorer: Scorer, version: str) -> list[Suggestion]:
+    """Replace the scores with another scorer's (a learned model), keeping the explanations."""
+    for s in suggestions:
+        s.score = round(float(scorer({k: s.features[k] for k in FEATURES})), 4)
+        s.explanation["scorer"] = version
+    suggestions.sort(key=lambda s: (-s.score, s.id))
+    return suggestions
+
+
+def equal_treatment(
+    suggestions: Sequence[Suggestion], exposure: Mapping[int, int], *, tolerance: float = TOLERANCE
+) -> list[Suggestion]:
+    """Among candidates within ``tolerance`` of each other, the least exposed go first.
+
+    Bands are built greedily from the top: a band holds every candidate whose score is within
+    ``tolerance`` of the band's best. Order between bands never changes, so no candidate is
+    ever moved ahead of a clearly better one.
+    """
+    ordered = sorted(suggestions, key=lambda s: (-s.score, s.id))
+    out: list[Suggestion] = []
+    i = 0
+    while i < len(ordered):
+        top = ordered[i].score
+        band = [s for s in ordered[i:] if s.score >= top - tolerance]
+        band.sort(key=lambda s: (exposure.get(s.id, 0), -s.score, s.id))
+        for pos, s in enumerate(band):
+            s.explanation["exposure"] = exposure.get(s.id, 0)
+            if s is not ordered[i + pos]:
+                s.explanation["equal_treatment"] = (
+                    "Like god som andre forslag; flyttet etter hvor ofte hver er foreslått "
+                    "nylig (likebehandling)."
+                )
+        out.extend(band)
+        i += len(band)
+    return out
+
+
+def above_threshold(
+    suggestions: Sequence[Suggestion], threshold: float = THRESHOLD
+) -> list[Suggestion]:
+    return [s for s in suggestions if s.score >= threshold]
+
+
+def gini(counts: Sequence[float]) -> float:
+    """Gini coefficient of non-negative counts (0 = equal exposure, 1 = one gets everything)."""
+    values = np.sort(np.asarray(counts, dtype=np.float64))
+    n = len(values)
+    if n == 0 or values.sum() == 0:
+        return 0.0
+    cum = np.cumsum(values)
+    return float((n + 1 - 2 * (cum / cum[-1]).sum()) / n)
+
+
+def best_sentence_pair(
+    source_sentences: Sequence[str],
+    source_vectors: np.ndarray,
+    cand_sentences: Sequence[str],
+    cand_vectors: np.ndarray,
+    shared_words: np.ndarray | None = None,
+) -> tuple[str, str] | None:
+    """The sentence of each text that connects them best.
+
+    Pairs are ranked by cosine plus a small bonus per shared word (``shared_words[i, j]``), so
+    that of two similar pairs the one a reviewer can check by eye wins.
+    """
+    if not source_sentences or not cand_sentences:
+        return None
+    sims = np.asarray(source_vectors) @ np.asarray(cand_vectors).T
+    if shared_words is not None:
+        sims = sims + SENTENCE_WORD_BONUS * shared_words
+    i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
+    return source_sentences[int(i)], cand_sentences[int(j)]
+
+
+SENTENCE_WORD_BONUS = 0.02
+
+
+def key_phrases(
+    source_terms: Sequence[tuple[str, str]], cand_terms: Sequence[tuple[str, str]], limit: int = 6
+) -> list[str]:
+    """Words of the source whose stems also occur in the candidate, in source order."""
+    cand_stems = {stem for stem, _ in cand_terms}
+    out: list[str] = []
+    for stem, surface in source_terms:
+        if stem in cand_stems and surface not in out and len(stem) >= 3:
+            out.append(surface)
+        if len(out) >= limit:
+            break
+    return out

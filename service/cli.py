@@ -27,8 +27,10 @@ from service.matching import (
     find_entrepreneur,
     open_challenges,
     suggest,
+    suggest_all,
     sync_engine,
 )
+from service.ranker import save_proposals
 from service.runtime import Runtime, is_empty, open_runtime
 from service.schemas import discoveries_public, suggestions_public
 
@@ -48,7 +50,13 @@ def _err(text: str) -> None:
 class _Progress:
     """Progress on stderr: one updating line on a terminal, a line per 25 % otherwise."""
 
-    LABELS = {"entrepreneurs": "Entreprenører", "challenges": "Behov"}
+    LABELS = {
+        "entrepreneurs": "Entreprenører",
+        "challenges": "Behov",
+        "korpus": "Korpus",
+        "spørsmål": "Spørsmål",
+        "setninger": "Setninger",
+    }
 
     def __init__(self) -> None:
         self._tty = sys.stderr.isatty()
@@ -72,8 +80,9 @@ def _sync(rt: Runtime, *, rebuild: bool = False) -> None:
     reports = sync_engine(rt.engine, rt.store, progress=_Progress(), rebuild=rebuild)
     for r in reports:
         label = _Progress.LABELS.get(r.name, r.name)
-        extra = (f" (bygget på nytt: {r.reason})" if r.rebuilt
-                 else f" ({r.reason})" if r.reason else "")
+        extra = (
+            f" (bygget på nytt: {r.reason})" if r.rebuilt else f" ({r.reason})" if r.reason else ""
+        )
         _err(
             f"  Indeks {label.lower()}: {r.count} poster, {r.added} lagt til, "
             f"{r.removed} fjernet, {r.embedded} nye vektorer{extra}"
@@ -105,8 +114,29 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 1
     _out(f"Importert fra {path}: {len(result.created)} nye, {len(result.updated)} oppdatert.")
     if args.kind != "contacts":
+        _print_warnings(args.kind, rows)
         _sync(rt)
     return 0
+
+
+def _print_warnings(kind: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Advice for thin texts, shown before they are indexed (never a refusal)."""
+    from matcher.text import profile_warnings
+
+    shown = 0
+    for n, row in enumerate(rows, start=1):
+        text = f"{row.get('title') or row.get('name') or ''}. {row.get('description') or ''}"
+        targets = row.get("target_groups") or []
+        if isinstance(targets, str):
+            targets = [t for t in targets.split(";") if t.strip()]
+        warnings = profile_warnings(
+            text, kind="need" if kind == "challenges" else "offer", target_groups=targets
+        )
+        if warnings:
+            shown += 1
+            _out(f"Tips for rad {n} ({row.get('id')}): " + " ".join(warnings))
+    if shown:
+        _out(f"{shown} tekster er tynne og kan gi svake treff; de er likevel importert.")
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
@@ -143,7 +173,10 @@ def _ensure_index(rt: Runtime) -> None:
 def _print_suggestions(payload: Any) -> None:
     _out(f"Forslag til «{payload.challenge.title}» ({payload.challenge.external_id}):")
     if not payload.suggestions:
-        _out("  Ingen gode treff ennå.")
+        _out(
+            f"  {payload.message} ({payload.below_threshold} kandidater under terskelen; "
+            "beskriv gjerne behovet mer utfyllende.)"
+        )
     for s in payload.suggestions:
         _out(
             f"  {s.rank:>2}. {s.entrepreneur.name} ({s.entrepreneur.external_id}) – "
@@ -161,16 +194,21 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         if args.all:
             if not args.json:
                 raise CliError("--all skriver én JSON-linje per behov; bruk --all --json.")
-            for ch in open_challenges(session):
-                payload = suggestions_public(ch, suggest(session, rt.store, ch, limit=args.limit))
-                _out(payload.model_dump_json())
+            for ch, result in suggest_all(
+                session, rt.store, open_challenges(session), limit=args.limit
+            ):
+                if args.save:
+                    save_proposals(session, ch, result)
+                _out(suggestions_public(ch, result).model_dump_json())
             return 0
         challenge = find_challenge(session, args.challenge)
         if challenge is None:
             raise CliError(f"Fant ikke behovet «{args.challenge}».")
-        payload = suggestions_public(
-            challenge, suggest(session, rt.store, challenge, limit=args.limit)
-        )
+        result = suggest(session, rt.store, challenge, limit=args.limit)
+        if args.save:
+            saved = save_proposals(session, challenge, result)
+            _err(f"{len(saved)} nye forslag lagret til vurdering.")
+        payload = suggestions_public(challenge, result)
         if args.json:
             _out(payload.model_dump_json(indent=2))
         else:
@@ -215,22 +253,101 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise CliError(f"Mappen {gold} mangler: {', '.join(missing)}.")
     report = evaluate_gold(gold, embedder=get_settings().embedder, progress=_Progress())
     if args.json:
-        _out(json.dumps({k: v for k, v in report.items() if k != "runs"}, indent=2))
+        hidden = ("runs", "scored_pairs")
+        _out(json.dumps({k: v for k, v in report.items() if k not in hidden}, indent=2))
         return 0
     _out(
         f"Evaluering på {gold} (embedder {report['embedder']}, "
         f"{report['methods']['full']['queries']} behov med relevante treff)"
     )
-    _out(f"{'metode':<16}{'nDCG@10':>9}{'Recall@10':>11}{'MRR':>8}")
+    _out(f"{'metode':<22}{'nDCG@10':>9}{'Recall@10':>11}{'MRR':>8}")
     for method, m in report["methods"].items():
-        _out(f"{method:<16}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}{m['mrr']:>8.3f}")
+        _out(f"{method:<22}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}{m['mrr']:>8.3f}")
     if report["by_kind"]:
         _out("\nnDCG@10 per type vanskelig tilfelle:")
-        methods = list(report["methods"])
-        _out(f"{'type':<14}{'behov':>6}" + "".join(f"{m:>15}" for m in methods))
+        methods = [m for m in report["methods"] if m != "full+likebehandling"]
+        _out(f"{'type':<12}{'behov':>6}" + "".join(f"{m:>14}" for m in methods))
         for kind, per in report["by_kind"].items():
             n = per["full"]["queries"]
-            _out(f"{kind:<14}{n:>6}" + "".join(f"{per[m]['ndcg@10']:>15.3f}" for m in methods))
+            _out(f"{kind:<12}{n:>6}" + "".join(f"{per[m]['ndcg@10']:>14.3f}" for m in methods))
+    t = report["threshold"]
+    _out(
+        f"\nTerskel {t['threshold']:.2f}: {t['proposed']} par over terskelen, presisjon "
+        f"{t['precision']:.3f}, dekning {t['recall']:.3f} (relevant = karakter 2–3)"
+    )
+    e = report["exposure"]
+    _out(f"Eksponering, Gini over {e['entrepreneurs']} entreprenører (0 = helt jevnt):")
+    for key, label in (
+        ("kandidater", f"topp {e['limit']} før terskel"),
+        ("etter_terskel", "det som foreslås"),
+    ):
+        before, after = e[f"{key}_uten"], e[f"{key}_med"]
+        _out(
+            f"  {label:<22} uten likebehandling {before['gini']:.3f} "
+            f"(maks {before['max_lists']} lister), med {after['gini']:.3f} "
+            f"(maks {after['max_lists']} lister)"
+        )
+    return 0
+
+
+def cmd_retrieve(args: argparse.Namespace) -> int:
+    from service.benchmark import read_jsonl, run_retrieval
+
+    try:
+        corpus, queries = read_jsonl(Path(args.corpus)), read_jsonl(Path(args.queries))
+    except (OSError, ValueError) as exc:
+        raise CliError(str(exc)) from exc
+    rt = open_runtime()
+    started = time.monotonic()
+    for qid, hits in run_retrieval(
+        rt, corpus, queries, method=args.method, k=args.k, progress=_Progress()
+    ):
+        for rank, (doc, score) in enumerate(hits, start=1):
+            _out(f"{qid} Q0 {doc} {rank} {score:.6f} {args.method}")
+    _err(
+        f"{len(queries)} spørsmål mot {len(corpus)} dokumenter med {args.method} "
+        f"på {time.monotonic() - started:.1f} s."
+    )
+    return 0
+
+
+def cmd_ranker_train(args: argparse.Namespace) -> int:
+    from service.ranker import train_ranker
+
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        result = train_ranker(session, rt.settings.index_dir)
+    _out(result.reason)
+    if result.model is not None:
+        h = result.heldout
+        _out(
+            f"Versjon {result.model.version}: {result.model.decisions} vurderinger på "
+            f"{result.model.challenges} behov."
+        )
+        _out(
+            f"På behov modellen ikke er trent på ({h['pairs']} par godkjent/avvist): "
+            f"lært {h['learned']:.3f}, standard {h['default']:.3f} riktig ordnet."
+        )
+    return 0
+
+
+def cmd_ranker_status(args: argparse.Namespace) -> int:
+    from matcher.learned import describe
+    from matcher.ranking import DEFAULT_WEIGHTS, RANKER_VERSION
+    from service.ranker import collect_decisions, current_model
+
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        n = len(collect_decisions(session))
+    model = current_model(rt.settings.index_dir)
+    in_use = model.version if model is not None and model.active else RANKER_VERSION
+    _out(f"I bruk: {in_use}. Vurderinger å lære av: {n}.")
+    _out("Standardvekter: " + ", ".join(f"{k} {v:.2f}" for k, v in DEFAULT_WEIGHTS.items()))
+    if model is not None:
+        info = describe(model)
+        state = "aktiv" if model.active else "ikke aktiv (ikke bedre enn standard)"
+        _out(f"Siste lærte modell: {model.version}, {state}, trent {model.trained_at}.")
+        _out("  Vekter: " + ", ".join(f"{k} {v:+.3f}" for k, v in info["weights"].items()))
     return 0
 
 
@@ -312,6 +429,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("suggest", help="foreslå entreprenører for et behov")
     s.add_argument("challenge", nargs="?", help="behovets id eller eksterne id")
     s.add_argument("--all", action="store_true", help="alle åpne behov (med --json)")
+    s.add_argument(
+        "--save",
+        action="store_true",
+        help="lagre forslagene (med forklaring og modellversjon) til vurdering",
+    )
     s.add_argument("--limit", type=int, default=10)
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_suggest)
@@ -326,6 +448,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("gold_dir")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)
+
+    ranker = sub.add_parser("ranker", help="rangeringsmodellen").add_subparsers(
+        dest="ranker_cmd", required=True, metavar="HANDLING"
+    )
+    ranker.add_parser("train", help="lær av saksbehandlernes vurderinger").set_defaults(
+        func=cmd_ranker_train
+    )
+    ranker.add_parser("status", help="hvilken modell som brukes").set_defaults(
+        func=cmd_ranker_status
+    )
+
+    s = sub.add_parser("retrieve", help="kjør søkelaget på et korpus og skriv en TREC-kjøring")
+    s.add_argument("corpus", help='JSONL med {"id", "text"} per linje')
+    s.add_argument("queries", help='JSONL med {"id", "text"} per linje')
+    s.add_argument("--method", choices=["bm25", "dense", "hybrid", "rrf"], default="hybrid")
+    s.add_argument("--k", type=int, default=10)
+    s.set_defaults(func=cmd_retrieve)
 
     demo = sub.add_parser("demo", help="demodata").add_subparsers(
         dest="demo_cmd", required=True, metavar="HANDLING"

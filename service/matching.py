@@ -28,11 +28,32 @@ from sqlmodel import Session, col, select
 from matcher.embedding import Embedder, create_embedder
 from matcher.errors import IndexMismatchError
 from matcher.index import VectorIndex, hash_prefix
-from matcher.ranking import RANKER_VERSION, Place, Profile, Suggestion, score_candidates
-from matcher.text import content_hash, normalise
+from matcher.learned import LearnedModel
+from matcher.ranking import (
+    RANKER_VERSION,
+    Evidence,
+    Place,
+    Profile,
+    Suggestion,
+    above_threshold,
+    best_sentence_pair,
+    equal_treatment,
+    key_phrases,
+    rescore,
+    score_candidates,
+)
+from matcher.retrieval import BM25Index
+from matcher.text import NorwegianAnalyzer, content_hash, normalise, sentences
 from models.db import session_scope
 from models.importing import place_of
-from models.tables import Challenge, Contact, EmbeddingCache, Entrepreneur, Organisation
+from models.tables import (
+    Challenge,
+    Contact,
+    EmbeddingCache,
+    Entrepreneur,
+    Organisation,
+    Proposal,
+)
 from models.vocabulary import THEMES
 
 log = logging.getLogger(__name__)
@@ -77,11 +98,16 @@ class VerifyReport:
 
 @dataclass
 class MatchResult:
-    """Ranked suggestions plus the rows they refer to, for the faces to render."""
+    """Ranked suggestions plus the rows they refer to, for the faces to render.
+
+    ``below_threshold`` counts candidates that scored too low to be proposed, so a face can
+    say "no good match yet" instead of showing nothing.
+    """
 
     suggestions: list[Suggestion]
     rows: dict[int, Any] = field(default_factory=dict)
     ranker_version: str = RANKER_VERSION
+    below_threshold: int = 0
 
 
 class IndexStore:
@@ -93,6 +119,9 @@ class IndexStore:
         self._embedder: Embedder | None = None
         self._indexes: dict[str, VectorIndex] = {}
         self._mtimes: dict[str, float] = {}
+        self._lexical: dict[str, tuple[str, BM25Index]] = {}
+        self._learned: tuple[float, LearnedModel | None] | None = None
+        self.analyzer = NorwegianAnalyzer()
         self._lock = threading.RLock()
         faiss.omp_set_num_threads(search_threads)
 
@@ -110,8 +139,11 @@ class IndexStore:
     @staticmethod
     def _expected(session: Session, name: str) -> dict[int, str]:
         if name == ENTREPRENEURS:
-            return {e.id: entrepreneur_text(e) for e in session.exec(select(Entrepreneur))
-                    if e.id is not None}
+            return {
+                e.id: entrepreneur_text(e)
+                for e in session.exec(select(Entrepreneur))
+                if e.id is not None
+            }
         rows = session.exec(select(Challenge).where(Challenge.status == "open"))
         return {c.id: challenge_text(c) for c in rows if c.id is not None}
 
@@ -147,8 +179,42 @@ class IndexStore:
                 self._mtimes[name] = mtime
             return self._indexes[name]
 
-    def vectors(self, session: Session, texts: Sequence[str], role: str,
-                progress: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
+    def learned(self) -> LearnedModel | None:
+        """The active learned ranker beside the index, if any (reloaded when it changes)."""
+        path = self.folder / "ranker.json"
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+        with self._lock:
+            if self._learned is None or self._learned[0] != mtime:
+                self._learned = (mtime, LearnedModel.load(self.folder))
+            model = self._learned[1]
+        return model if model is not None and model.active else None
+
+    def lexical(self, session: Session, name: str) -> BM25Index:
+        """BM25 over the texts of the records in vector index ``name`` (rebuilt when it
+        changes; building is fast, a few ms per thousand profiles)."""
+        index = self.index(name)
+        key = index.fingerprint()
+        with self._lock:
+            cached = self._lexical.get(name)
+            if cached and cached[0] == key:
+                return cached[1]
+        texts = self._expected(session, name)
+        ids = sorted(i for i in index.entries() if i in texts)
+        bm25 = BM25Index(self.analyzer).fit(ids, [texts[i] for i in ids])
+        with self._lock:
+            self._lexical[name] = (key, bm25)
+        return bm25
+
+    def vectors(
+        self,
+        session: Session,
+        texts: Sequence[str],
+        role: str,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[np.ndarray, int]:
         """Vectors for ``texts`` from the cache, embedding (and caching) the missing ones.
 
         Each batch is committed on its own, so work survives a crash.
@@ -171,17 +237,28 @@ class IndexStore:
                 )
             ):
                 found[row.content_hash] = np.frombuffer(row.vector, dtype=np.float32)
-        missing = [(h, t) for h, t in dict(zip(hashes, texts, strict=True)).items()
-                   if h not in found]
+        missing = [
+            (h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in found
+        ]
         for start in range(0, len(missing), EMBED_BATCH):
             batch = missing[start : start + EMBED_BATCH]
             batch_texts = [t for _, t in batch]
-            vecs = (emb.embed_queries(batch_texts) if role == "query"
-                    else emb.embed_passages(batch_texts))
+            vecs = (
+                emb.embed_queries(batch_texts)
+                if role == "query"
+                else emb.embed_passages(batch_texts)
+            )
             for (h, _), v in zip(batch, vecs, strict=True):
                 found[h] = v
-                session.merge(EmbeddingCache(embedder=emb.id, role=role, content_hash=h,
-                                             dimension=emb.dimension, vector=v.tobytes()))
+                session.merge(
+                    EmbeddingCache(
+                        embedder=emb.id,
+                        role=role,
+                        content_hash=h,
+                        dimension=emb.dimension,
+                        vector=v.tobytes(),
+                    )
+                )
             session.commit()
             if progress:
                 progress(min(start + EMBED_BATCH, len(missing)), len(missing))
@@ -189,8 +266,9 @@ class IndexStore:
             out[i] = found[h]
         return out, len(missing)
 
-    def sync(self, session: Session, *, progress: Progress | None = None,
-             rebuild: bool = False) -> list[SyncReport]:
+    def sync(
+        self, session: Session, *, progress: Progress | None = None, rebuild: bool = False
+    ) -> list[SyncReport]:
         """Bring both indexes in line with the database and save them."""
         reports = []
         with self._file_lock(), self._lock:
@@ -198,8 +276,9 @@ class IndexStore:
                 reports.append(self._sync_one(session, name, progress, rebuild))
         return reports
 
-    def _sync_one(self, session: Session, name: str, progress: Progress | None,
-                  rebuild: bool) -> SyncReport:
+    def _sync_one(
+        self, session: Session, name: str, progress: Progress | None, rebuild: bool
+    ) -> SyncReport:
         emb = self.embedder
         expected = self._expected(session, name)
         report = SyncReport(name=name, count=len(expected))
@@ -231,6 +310,15 @@ class IndexStore:
                     progress(name, done, total)
 
             vecs, report.embedded = self.vectors(session, texts, RECORD_ROLE, tick)
+            # Sentence vectors for explanations ("this sentence of the need matches that
+            # sentence of the offer"), embedded now so that a suggestion never embeds.
+            parts = [p for t in texts for p in sentences(t)]
+
+            def tick_sentences(done: int, total: int) -> None:
+                if progress:
+                    progress("setninger", done, total)
+
+            self.vectors(session, parts, RECORD_ROLE, tick_sentences)
             index.upsert(fresh, vecs, [content_hash(t) for t in texts])
             report.added = len(fresh)
         index.save(self.folder, name)
@@ -275,13 +363,73 @@ class IndexStore:
 def _challenge_profile(session: Session, c: Challenge) -> Profile:
     org = session.get(Organisation, c.organisation_id)
     bydel, kommune = place_of(session, org) if org else (None, None)
-    return Profile(id=c.id or 0, themes=c.themes, target_groups=c.target_groups,
-                   place=Place(bydel=bydel, kommune=kommune))
+    return Profile(
+        id=c.id or 0,
+        themes=c.themes,
+        target_groups=c.target_groups,
+        place=Place(bydel=bydel, kommune=kommune),
+        language=c.language,
+    )
 
 
-def _entrepreneur_profile(e: Entrepreneur) -> Profile:
-    return Profile(id=e.id or 0, themes=e.themes, target_groups=e.target_groups,
-                   service_areas=e.service_areas)
+ACTIVE_STATUSES = ("approved", "contacted", "in_dialogue")
+APPROVED_STATUSES = ("approved", "contacted", "in_dialogue", "agreement", "closed")
+EXPOSURE_DAYS = 90
+
+
+@dataclass
+class DecisionStats:
+    """What earlier proposals say about each entrepreneur."""
+
+    active: dict[int, int] = field(default_factory=dict)
+    approved: dict[int, int] = field(default_factory=dict)
+    decided: dict[int, int] = field(default_factory=dict)
+    exposure: dict[int, int] = field(default_factory=dict)
+    rejected_pairs: set[tuple[int, int]] = field(default_factory=set)
+
+
+def decision_stats(
+    session: Session, entrepreneur_ids: Sequence[int] | None = None
+) -> DecisionStats:
+    from datetime import UTC, datetime, timedelta
+
+    stats = DecisionStats()
+    since = datetime.now(UTC) - timedelta(days=EXPOSURE_DAYS)
+    query = select(
+        Proposal.entrepreneur_id, Proposal.challenge_id, Proposal.status, Proposal.created_at
+    )
+    if entrepreneur_ids is not None:
+        query = query.where(col(Proposal.entrepreneur_id).in_(list(entrepreneur_ids)))
+    for ent, ch, status, created in session.exec(query):
+        if status in ACTIVE_STATUSES:
+            stats.active[ent] = stats.active.get(ent, 0) + 1
+        if status != "proposed":
+            stats.decided[ent] = stats.decided.get(ent, 0) + 1
+        if status in APPROVED_STATUSES:
+            stats.approved[ent] = stats.approved.get(ent, 0) + 1
+        if status == "rejected":
+            stats.rejected_pairs.add((ch, ent))
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        if created >= since:
+            stats.exposure[ent] = stats.exposure.get(ent, 0) + 1
+    return stats
+
+
+def _entrepreneur_profile(e: Entrepreneur, stats: DecisionStats | None = None) -> Profile:
+    eid = e.id or 0
+    st = stats or DecisionStats()
+    return Profile(
+        id=eid,
+        themes=e.themes,
+        target_groups=e.target_groups,
+        service_areas=e.service_areas,
+        language=e.language,
+        capacity=e.capacity,
+        active=st.active.get(eid, 0),
+        approved=st.approved.get(eid, 0),
+        decided=st.decided.get(eid, 0),
+        exposure=st.exposure.get(eid, 0),
+    )
 
 
 def _record_vector(store: IndexStore, session: Session, text: str) -> np.ndarray:
@@ -290,41 +438,235 @@ def _record_vector(store: IndexStore, session: Session, text: str) -> np.ndarray
     return store.vectors(session, [text], RECORD_ROLE)[0][0]
 
 
-def suggest(session: Session, store: IndexStore, challenge: Challenge, *,
-            limit: int = 10) -> MatchResult:
-    """Entrepreneurs for a challenge, best first."""
-    index = store.index(ENTREPRENEURS)
-    query = _record_vector(store, session, challenge_text(challenge))
-    scores, ids = index.search(query, max(limit * 5, 50))
-    found = [int(i) for i in ids[0] if i >= 0]
+def _candidates(
+    session: Session, store: IndexStore, name: str, text: str, n: int
+) -> tuple[list[int], dict[int, float], dict[int, float]]:
+    """Dense and lexical candidates, united; cosine and lexical share for each."""
+    index = store.index(name)
+    vec = _record_vector(store, session, text)
+    scores, ids = index.search(vec, n)
+    cosine = {int(i): float(sc) for sc, i in zip(scores[0], ids[0], strict=True) if i >= 0}
+    bm25 = store.lexical(session, name)
+    lex_scores = bm25.scores(text)
+    for j in np.argsort(-lex_scores)[:n]:
+        doc = int(bm25.ids[j])
+        if lex_scores[j] > 0 and doc not in cosine:
+            other = index.vector(doc)
+            if other is not None:
+                cosine[doc] = float(other @ vec)
+    found = list(cosine)
+    share = dict(zip(found, (float(x) for x in bm25.coverage(text, found)), strict=True))
+    return found, cosine, share
+
+
+def _evidence(
+    session: Session,
+    store: IndexStore,
+    source_text: str,
+    cand_texts: dict[int, str],
+    cosine: dict[int, float],
+    share: dict[int, float],
+    explain_ids: set[int],
+) -> dict[int, Evidence]:
+    """Evidence per candidate; sentence pairs and key phrases for those in ``explain_ids``."""
+    out = {i: Evidence(cosine=cosine[i], lexical=share.get(i, 0.0)) for i in cand_texts}
+    if not explain_ids:
+        return out
+    src_sents = sentences(source_text)
+    src_terms = store.analyzer.terms(source_text)
+    wanted = [src_sents] + [sentences(cand_texts[i]) for i in explain_ids]
+    flat = [x for group in wanted for x in group]
+    vecs, _ = store.vectors(session, flat, RECORD_ROLE)
+    by_text = dict(zip(flat, vecs, strict=True))
+    src_vecs = np.array([by_text[x] for x in src_sents])
+    src_stems = [set(store.analyzer(x)) for x in src_sents]
+    for i in explain_ids:
+        cand_sents = sentences(cand_texts[i])
+        cand_stems = [set(store.analyzer(x)) for x in cand_sents]
+        shared = np.array([[len(a & b) for b in cand_stems] for a in src_stems], dtype=float)
+        out[i].sentences = best_sentence_pair(
+            src_sents, src_vecs, cand_sents, np.array([by_text[x] for x in cand_sents]), shared
+        )
+        out[i].key_phrases = key_phrases(src_terms, store.analyzer.terms(cand_texts[i]))
+    return out
+
+
+def suggest(
+    session: Session,
+    store: IndexStore,
+    challenge: Challenge,
+    *,
+    limit: int = 10,
+    fair: bool = True,
+    threshold: bool = True,
+    exposure: dict[int, int] | None = None,
+    learned: bool = True,
+) -> MatchResult:
+    """Entrepreneurs for a challenge, best first.
+
+    Args:
+        fair: apply equal treatment (exposure spreading among equally good candidates).
+        threshold: leave out candidates below the calibrated threshold.
+        exposure: counts to use instead of the database's recent proposals (batch runs add
+            what they proposed so far).
+        learned: order by the active learned ranker, if there is one.
+    """
+    text = challenge_text(challenge)
+    found, cosine, share = _candidates(session, store, ENTREPRENEURS, text, max(limit * 5, 50))
     rows: dict[int, Any] = {
-        e.id: e for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(found)))
+        e.id: e
+        for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(found)))
         if e.id is not None
     }
-    cands = [_entrepreneur_profile(rows[i]) for i in found if i in rows]
-    cos = [float(s) for s, i in zip(scores[0], ids[0], strict=True) if int(i) in rows]
-    ranked = score_candidates(_challenge_profile(session, challenge), cands, cos,
-                              theme_labels=THEMES)
-    return MatchResult(suggestions=ranked[:limit], rows=rows)
+    stats = decision_stats(session, list(rows))
+    rejected = {e for (c, e) in stats.rejected_pairs if c == challenge.id}
+    ids = [i for i in found if i in rows and i not in rejected]
+    cands = [_entrepreneur_profile(rows[i], stats) for i in ids]
+    ev = _evidence(
+        session, store, text, {i: entrepreneur_text(rows[i]) for i in ids}, cosine, share, set()
+    )
+    ranked = score_candidates(
+        _challenge_profile(session, challenge), cands, [ev[i] for i in ids], theme_labels=THEMES
+    )
+    return _finish(
+        session,
+        store,
+        text,
+        ranked,
+        rows,
+        entrepreneur_text,
+        limit,
+        fair,
+        threshold,
+        exposure if exposure is not None else stats.exposure,
+        learned=learned,
+    )
 
 
-def discover(session: Session, store: IndexStore, entrepreneur: Entrepreneur, *,
-             limit: int = 10) -> MatchResult:
+def _finish(
+    session: Session,
+    store: IndexStore,
+    text: str,
+    ranked: list[Suggestion],
+    rows: dict[int, Any],
+    to_text: Callable[[Any], str],
+    limit: int,
+    fair: bool,
+    threshold: bool,
+    exposure: dict[int, int],
+    learned: bool = False,
+) -> MatchResult:
+    total = len(ranked)
+    if threshold:
+        # On the default score, whose scale the threshold was calibrated on: a learned model
+        # may reorder what is good enough, never decide what is good enough.
+        ranked = above_threshold(ranked)
+    version = RANKER_VERSION
+    model = store.learned() if learned else None
+    if model is not None:
+        ranked = rescore(ranked, model.score, model.version)
+        version = model.version
+    if fair:
+        ranked = equal_treatment(ranked, exposure)
+    top = ranked[:limit]
+    detail = _evidence(
+        session,
+        store,
+        text,
+        {s.id: to_text(rows[s.id]) for s in top},
+        {s.id: s.features["cosine"] for s in top},
+        {s.id: s.features["lexical"] for s in top},
+        {s.id for s in top},
+    )
+    for s in top:
+        ev = detail[s.id]
+        s.explanation["key_phrases"] = list(ev.key_phrases)
+        s.explanation["sentences"] = (
+            {"need": ev.sentences[0], "offer": ev.sentences[1]} if ev.sentences else None
+        )
+        if ev.key_phrases:
+            s.explanation["summary"] = (
+                s.explanation["summary"].rstrip(".")
+                + "; felles ord: "
+                + ", ".join(ev.key_phrases[:4])
+                + "."
+            )
+    return MatchResult(
+        suggestions=top, rows=rows, below_threshold=total - len(ranked), ranker_version=version
+    )
+
+
+def max_lists_per_entrepreneur(n_challenges: int) -> int:
+    """In a batch, one entrepreneur appears in at most a quarter of the lists (at least 3),
+    unless it is the clear best for a need."""
+    return max(3, -(-n_challenges // 4))
+
+
+def suggest_all(
+    session: Session,
+    store: IndexStore,
+    challenges: Sequence[Challenge],
+    *,
+    limit: int = 10,
+    fair: bool = True,
+    threshold: bool = True,
+) -> Iterator[tuple[Challenge, MatchResult]]:
+    """Suggestions for many challenges at once, spreading exposure across the batch.
+
+    With ``fair``, exposure counts start from the database's recent proposals and grow with
+    what this batch proposes, and one entrepreneur appears in at most
+    ``max_lists_per_entrepreneur`` lists unless it has the best score of a list.
+    """
+    exposure = dict(decision_stats(session).exposure) if fair else {}
+    cap = max_lists_per_entrepreneur(len(challenges))
+    shown: dict[int, int] = {}
+    for ch in challenges:
+        result = suggest(
+            session,
+            store,
+            ch,
+            limit=limit * 2 if fair else limit,
+            fair=fair,
+            threshold=threshold,
+            exposure=exposure,
+        )
+        if fair and result.suggestions:
+            best = max(s.score for s in result.suggestions)
+            kept = [s for s in result.suggestions if shown.get(s.id, 0) < cap or s.score >= best]
+            result.suggestions = kept[:limit]
+            for s in result.suggestions:
+                exposure[s.id] = exposure.get(s.id, 0) + 1
+                shown[s.id] = shown.get(s.id, 0) + 1
+        yield ch, result
+
+
+def discover(
+    session: Session,
+    store: IndexStore,
+    entrepreneur: Entrepreneur,
+    *,
+    limit: int = 10,
+    threshold: bool = True,
+) -> MatchResult:
     """Open challenges for an entrepreneur, best first (rows are the challenges)."""
-    index = store.index(CHALLENGES)
-    query = _record_vector(store, session, entrepreneur_text(entrepreneur))
-    scores, ids = index.search(query, max(limit * 5, 50))
-    found = [int(i) for i in ids[0] if i >= 0]
+    text = entrepreneur_text(entrepreneur)
+    found, cosine, share = _candidates(session, store, CHALLENGES, text, max(limit * 5, 50))
     rows: dict[int, Any] = {
-        c.id: c for c in session.exec(
-            select(Challenge).where(col(Challenge.id).in_(found), Challenge.status == "open"))
+        c.id: c
+        for c in session.exec(
+            select(Challenge).where(col(Challenge.id).in_(found), Challenge.status == "open")
+        )
         if c.id is not None
     }
-    cands = [_challenge_profile(session, rows[i]) for i in found if i in rows]
-    cos = [float(s) for s, i in zip(scores[0], ids[0], strict=True) if int(i) in rows]
-    ranked = score_candidates(_entrepreneur_profile(entrepreneur), cands, cos,
-                              theme_labels=THEMES)
-    return MatchResult(suggestions=ranked[:limit], rows=rows)
+    ids = [i for i in found if i in rows]
+    cands = [_challenge_profile(session, rows[i]) for i in ids]
+    ev = _evidence(
+        session, store, text, {i: challenge_text(rows[i]) for i in ids}, cosine, share, set()
+    )
+    me = _entrepreneur_profile(entrepreneur, decision_stats(session, [entrepreneur.id or 0]))
+    ranked = score_candidates(me, cands, [ev[i] for i in ids], theme_labels=THEMES)
+    # Equal treatment is about exposure of entrepreneurs, not of needs: no reordering here.
+    return _finish(session, store, text, ranked, rows, challenge_text, limit, False, threshold, {})
 
 
 def contacts_for(session: Session, challenge: Challenge) -> list[Contact]:
@@ -335,8 +677,9 @@ def contacts_for(session: Session, challenge: Challenge) -> list[Contact]:
         if owner:
             out.append(owner)
     for contact in session.exec(
-        select(Contact).where(Contact.organisation_id == challenge.organisation_id,
-                              Contact.public == True)  # noqa: E712
+        select(Contact).where(
+            Contact.organisation_id == challenge.organisation_id, col(Contact.public).is_(True)
+        )
     ):
         if contact not in out and set(contact.fields) & set(challenge.themes):
             out.append(contact)
@@ -361,11 +704,15 @@ def find_entrepreneur(session: Session, key: str) -> Entrepreneur | None:
 
 
 def open_challenges(session: Session) -> list[Challenge]:
-    return list(session.exec(select(Challenge).where(Challenge.status == "open")
-                             .order_by(col(Challenge.id))))
+    return list(
+        session.exec(
+            select(Challenge).where(Challenge.status == "open").order_by(col(Challenge.id))
+        )
+    )
 
 
-def sync_engine(engine: Engine, store: IndexStore, progress: Progress | None = None,
-                rebuild: bool = False) -> list[SyncReport]:
+def sync_engine(
+    engine: Engine, store: IndexStore, progress: Progress | None = None, rebuild: bool = False
+) -> list[SyncReport]:
     with session_scope(engine) as session:
         return store.sync(session, progress=progress, rebuild=rebuild)

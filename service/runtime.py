@@ -35,5 +35,7 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
 
 def is_empty(rt: Runtime) -> bool:
     with session_scope(rt.engine) as session:
-        return (session.exec(select(Entrepreneur.id).limit(1)).first() is None
-                and session.exec(select(Challenge.id).limit(1)).first() is None)
+        return (
+            session.exec(select(Entrepreneur.id).limit(1)).first() is None
+            and session.exec(select(Challenge.id).limit(1)).first() is None
+        )

@@ -66,6 +66,8 @@ class SuggestionsPublic(BaseModel):
     challenge: ChallengeRef
     ranker_version: str
     suggestions: list[SuggestionPublic]
+    below_threshold: int = 0
+    message: str | None = None
 
 
 class DiscoveryPublic(BaseModel):
@@ -81,6 +83,10 @@ class DiscoveriesPublic(BaseModel):
     entrepreneur: EntrepreneurRef
     ranker_version: str
     challenges: list[DiscoveryPublic]
+    message: str | None = None
+
+
+NO_MATCH = "Ingen gode treff ennå."
 
 
 class Page(BaseModel, Generic[T]):
@@ -104,18 +110,33 @@ def contact_public(c: Contact) -> ContactPublic:
 
 def entrepreneur_public(e: Entrepreneur) -> EntrepreneurPublic:
     return EntrepreneurPublic(
-        id=e.id or 0, external_id=e.external_id, name=e.name, org_nr=e.org_nr,
-        description=e.description, themes=e.themes, service_areas=e.service_areas,
-        target_groups=e.target_groups, language=e.language, stage=e.stage,
-        capacity=e.capacity, website=e.website,
+        id=e.id or 0,
+        external_id=e.external_id,
+        name=e.name,
+        org_nr=e.org_nr,
+        description=e.description,
+        themes=e.themes,
+        service_areas=e.service_areas,
+        target_groups=e.target_groups,
+        language=e.language,
+        stage=e.stage,
+        capacity=e.capacity,
+        website=e.website,
     )
 
 
 def challenge_public(c: Challenge, organisation: str) -> ChallengePublic:
     return ChallengePublic(
-        id=c.id or 0, external_id=c.external_id, title=c.title, organisation=organisation,
-        description=c.description, themes=c.themes, target_groups=c.target_groups,
-        language=c.language, status=c.status, deadline=c.deadline,
+        id=c.id or 0,
+        external_id=c.external_id,
+        title=c.title,
+        organisation=organisation,
+        description=c.description,
+        themes=c.themes,
+        target_groups=c.target_groups,
+        language=c.language,
+        status=c.status,
+        deadline=c.deadline,
     )
 
 
@@ -124,15 +145,22 @@ def suggestions_public(challenge: Challenge, result: MatchResult) -> Suggestions
         challenge=challenge_ref(challenge),
         ranker_version=result.ranker_version,
         suggestions=[
-            SuggestionPublic(entrepreneur=entrepreneur_ref(result.rows[s.id]), score=s.score,
-                             rank=rank, explanation=s.explanation)
+            SuggestionPublic(
+                entrepreneur=entrepreneur_ref(result.rows[s.id]),
+                score=s.score,
+                rank=rank,
+                explanation=s.explanation,
+            )
             for rank, s in enumerate(result.suggestions, start=1)
         ],
+        below_threshold=result.below_threshold,
+        message=None if result.suggestions else NO_MATCH,
     )
 
 
-def discoveries_public(session: Any, entrepreneur: Entrepreneur,
-                       result: MatchResult) -> DiscoveriesPublic:
+def discoveries_public(
+    session: Any, entrepreneur: Entrepreneur, result: MatchResult
+) -> DiscoveriesPublic:
     from models.tables import Organisation
     from service.matching import contacts_for
 
@@ -140,10 +168,19 @@ def discoveries_public(session: Any, entrepreneur: Entrepreneur,
     for rank, s in enumerate(result.suggestions, start=1):
         ch: Challenge = result.rows[s.id]
         org = session.get(Organisation, ch.organisation_id)
-        items.append(DiscoveryPublic(
-            challenge=challenge_ref(ch), organisation=org.name if org else "", score=s.score,
-            rank=rank, explanation=s.explanation,
-            contacts=[contact_public(c) for c in contacts_for(session, ch)],
-        ))
-    return DiscoveriesPublic(entrepreneur=entrepreneur_ref(entrepreneur),
-                             ranker_version=result.ranker_version, challenges=items)
+        items.append(
+            DiscoveryPublic(
+                challenge=challenge_ref(ch),
+                organisation=org.name if org else "",
+                score=s.score,
+                rank=rank,
+                explanation=s.explanation,
+                contacts=[contact_public(c) for c in contacts_for(session, ch)],
+            )
+        )
+    return DiscoveriesPublic(
+        entrepreneur=entrepreneur_ref(entrepreneur),
+        ranker_version=result.ranker_version,
+        challenges=items,
+        message=None if items else NO_MATCH,
+    )

@@ -46,10 +46,12 @@ def list_challenges(
 ) -> Page[ChallengePublic]:
     _check_theme(theme)
     if status is not None and status not in CHALLENGE_STATUSES:
-        raise HTTPException(422, f"Ukjent status «{status}». Gyldige: "
-                                 f"{', '.join(CHALLENGE_STATUSES)}.")
+        raise HTTPException(
+            422, f"Ukjent status «{status}». Gyldige: {', '.join(CHALLENGE_STATUSES)}."
+        )
     query = select(Challenge, Organisation).join(
-        Organisation, col(Organisation.id) == col(Challenge.organisation_id))
+        Organisation, col(Organisation.id) == col(Challenge.organisation_id)
+    )
     if status:
         query = query.where(Challenge.status == status)
     if organisation:
@@ -70,10 +72,13 @@ def get_challenge(challenge_id: int, session: SessionDep) -> ChallengePublic:
     return challenge_public(ch, org.name if org else "")
 
 
-@router.get("/challenges/{challenge_id}/suggestions", response_model=SuggestionsPublic,
-            tags=["forslag"])
+@router.get(
+    "/challenges/{challenge_id}/suggestions", response_model=SuggestionsPublic, tags=["forslag"]
+)
 def challenge_suggestions(
-    challenge_id: int, session: SessionDep, rt: RuntimeDep,
+    challenge_id: int,
+    session: SessionDep,
+    rt: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SuggestionsPublic:
     ch = session.get(Challenge, challenge_id)
@@ -102,8 +107,9 @@ def list_entrepreneurs(
     return Page(items=items, total=len(rows), offset=offset, limit=limit)
 
 
-@router.get("/entrepreneurs/{entrepreneur_id}", response_model=EntrepreneurPublic,
-            tags=["entreprenører"])
+@router.get(
+    "/entrepreneurs/{entrepreneur_id}", response_model=EntrepreneurPublic, tags=["entreprenører"]
+)
 def get_entrepreneur(entrepreneur_id: int, session: SessionDep) -> EntrepreneurPublic:
     ent = session.get(Entrepreneur, entrepreneur_id)
     if ent is None:
@@ -111,10 +117,15 @@ def get_entrepreneur(entrepreneur_id: int, session: SessionDep) -> EntrepreneurP
     return entrepreneur_public(ent)
 
 
-@router.get("/entrepreneurs/{entrepreneur_id}/challenges", response_model=DiscoveriesPublic,
-            tags=["forslag"])
+@router.get(
+    "/entrepreneurs/{entrepreneur_id}/challenges",
+    response_model=DiscoveriesPublic,
+    tags=["forslag"],
+)
 def entrepreneur_challenges(
-    entrepreneur_id: int, session: SessionDep, rt: RuntimeDep,
+    entrepreneur_id: int,
+    session: SessionDep,
+    rt: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> DiscoveriesPublic:
     ent = session.get(Entrepreneur, entrepreneur_id)
@@ -127,6 +138,6 @@ def entrepreneur_challenges(
 def stats(session: SessionDep, rt: RuntimeDep) -> dict[str, object]:
     count = session.exec(select(func.count()).select_from(Entrepreneur)).one()
     open_count = session.exec(
-        select(func.count()).select_from(Challenge).where(Challenge.status == "open")).one()
-    return {"entrepreneurs": count, "open_challenges": open_count,
-            "index": rt.store.manifests()}
+        select(func.count()).select_from(Challenge).where(Challenge.status == "open")
+    ).one()
+    return {"entrepreneurs": count, "open_challenges": open_count, "index": rt.store.manifests()}

@@ -55,11 +55,15 @@ def test_challenges_are_paginated_and_filtered(client: TestClient) -> None:
 def test_suggestions_are_ranked_and_explained(client: TestClient) -> None:
     cid = _challenge_id(client, "ch-grorud-arbeidstrening")
     body = client.get(f"/api/v1/challenges/{cid}/suggestions", params={"limit": 5}).json()
-    assert body["challenge"]["id"] == cid and len(body["suggestions"]) == 5
+    assert body["challenge"]["id"] == cid and 1 <= len(body["suggestions"]) <= 5
+    assert body["ranker_version"] == "standard-v2" and body["message"] is None
     first = body["suggestions"][0]
     assert first["entrepreneur"]["name"] == "Jobbverkstedet Grorud AS"
     assert first["rank"] == 1 and "Arbeidsinkludering" in first["explanation"]["themes"]
     assert first["explanation"]["area"].startswith("Arbeider i")
+    assert first["explanation"]["sentences"]["need"] and first["explanation"]["key_phrases"]
+    parts = first["explanation"]["parts"]
+    assert first["score"] == pytest.approx(sum(parts.values()), abs=1e-3)
     assert client.get("/api/v1/challenges/99999/suggestions").status_code == 404
 
 

