@@ -207,3 +207,26 @@ def test_kill_during_reindex_resumes_from_cache(home: Path, gen_file) -> None:
     embedded = int(out.stderr.split(" nye vektorer")[0].rsplit(" ", 1)[1])
     assert embedded == 145 - done  # only what was missing
     _consistent(home, {120})
+
+
+def test_retrieve_on_a_norquad_sample(home: Path, tmp_path: Path) -> None:
+    """The shared benchmark's own files go through `retrieve` and score as expected."""
+    bench = REPO.parent / "shared" / "bench" / "norquad"
+    qrels = [line.split("\t") for line in (bench / "qrels.tsv").read_text().splitlines()]
+    keep_docs = {d for _, d, _ in qrels[:8]}
+    keep_q = {q for q, d, _ in qrels if d in keep_docs}
+    corpus, queries = tmp_path / "c.jsonl", tmp_path / "q.jsonl"
+    with open(bench / "corpus.jsonl", encoding="utf-8") as fh:
+        corpus.write_text("".join(line for line in fh if json.loads(line)["id"] in keep_docs))
+    with open(bench / "queries.jsonl", encoding="utf-8") as fh:
+        queries.write_text("".join(line for line in fh if json.loads(line)["id"] in keep_q))
+    gold = {q: d for q, d, _ in qrels if q in keep_q}
+    for method in ("bm25", "hybrid"):
+        out = run_cli(home, "retrieve", str(corpus), str(queries), "--method", method)
+        top = {}
+        for line in out.stdout.splitlines():
+            q, _, doc, rank, _, _ = line.split()
+            if rank == "1":
+                top[q] = doc
+        hits = sum(1 for q, d in gold.items() if top.get(q) == d)
+        assert hits >= 0.8 * len(gold), (method, hits, len(gold))
