@@ -1,6 +1,7 @@
 """Persistence: SQLModel tables, database engine and sessions, migrations, import."""
 
 from models.tables import (
+    ApiToken,
     Challenge,
     Conference,
     Contact,
@@ -11,9 +12,11 @@ from models.tables import (
     Participant,
     Proposal,
     ReviewEvent,
+    User,
 )
 
 __all__ = [
+    "ApiToken",
     "Challenge",
     "Conference",
     "Contact",
@@ -24,4 +27,5 @@ __all__ = [
     "Participant",
     "Proposal",
     "ReviewEvent",
+    "User",
 ]

@@ -53,6 +53,9 @@ class Contact(Timestamped, table=True):
     email: str | None = Field(default=None, max_length=254, index=True)
     phone: str | None = Field(default=None, max_length=40)
     public: bool = Field(default=False)
+    # A contact who is away or has left hands over to the deputy.
+    away: bool = Field(default=False)
+    deputy_id: int | None = Field(default=None, foreign_key="contact.id")
 
 
 class Entrepreneur(Timestamped, table=True):
@@ -98,6 +101,10 @@ class Proposal(Timestamped, table=True):
     explanation: dict[str, Any] = _json_dict()
     ranker_version: str = Field(default="", max_length=100)
     status: str = Field(default="proposed", max_length=20, index=True)
+    # What came of it, recorded when known (often months later).
+    outcome: str | None = Field(default=None, max_length=20)  # pilot | contract | nothing
+    outcome_note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    outcome_at: datetime | None = Field(default=None)
 
 
 class ReviewEvent(SQLModel, table=True):
@@ -171,3 +178,45 @@ class EmbeddingCache(SQLModel, table=True):
     vector: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+
+
+class User(Timestamped, table=True):
+    """A person who logs in. ``organisation_id`` ties a municipal user to the organisation whose
+    challenges they own; ``entrepreneur_id`` ties an entrepreneur user to their profile."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)  # admin | reviewer | municipal | entrepreneur | organiser
+    password_hash: str | None = Field(default=None, max_length=300)
+    organisation_id: int | None = Field(default=None, foreign_key="organisation.id")
+    entrepreneur_id: int | None = Field(default=None, foreign_key="entrepreneur.id")
+    active: bool = Field(default=True)
+
+
+class ApiToken(Timestamped, table=True):
+    """A bearer token, stored only as its SHA-256 (the token itself is shown once)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    label: str = Field(default="", max_length=100)
+    revoked_at: datetime | None = Field(default=None)
+
+
+class OutboxMessage(Timestamped, table=True):
+    """An e-mail waiting to be sent (or sent). Written in the same transaction as the decision
+    that causes it, delivered by the outbox worker; ``message_id`` is stable across retries."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(max_length=200, unique=True)
+    proposal_id: int | None = Field(default=None, foreign_key="proposal.id", index=True)
+    kind: str = Field(max_length=40)
+    recipients: list[str] = _json_list()
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(default="pending", max_length=20, index=True)  # pending|sending|sent|failed
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    next_attempt_at: datetime = Field(default_factory=utcnow, nullable=False)
+    sent_at: datetime | None = Field(default=None)

@@ -80,3 +80,21 @@ KOMMUNENUMMER: Final[dict[str, str]] = {
     "Arendal": "4203",
     "Steinkjer": "5006",
 }
+
+ROLES: Final[tuple[str, ...]] = ("admin", "reviewer", "municipal", "entrepreneur", "organiser")
+
+# Fixed list of rejection reasons (public procurement: reasons must be comparable).
+REJECTION_REASONS: Final[dict[str, str]] = {
+    "utenfor-behovet": "Tilbudet dekker ikke behovet",
+    "kapasitet": "Entreprenøren mangler kapasitet nå",
+    "geografi": "Arbeider ikke i området",
+    "allerede-dekket": "Behovet er allerede dekket",
+    "anskaffelse": "Må løses gjennom en ordinær anskaffelse",
+    "annet": "Annet (se begrunnelse)",
+}
+
+OUTCOMES: Final[dict[str, str]] = {
+    "pilot": "Pilot",
+    "contract": "Kontrakt",
+    "nothing": "Ingen videre samarbeid",
+}

@@ -311,6 +311,29 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    from models.tables import OutboxMessage
+    from service.mail import Journal, deliver_due, smtp_sender
+
+    rt = open_runtime()
+    if args.outbox_cmd == "status":
+        with session_scope(rt.engine) as session:
+            rows = session.exec(select(OutboxMessage)).all()
+        for status in ("pending", "sending", "sent", "failed"):
+            _out(f"{status:<8} {sum(1 for r in rows if r.status == status)}")
+        return 0
+    if not rt.settings.smtp_host:
+        raise CliError("BROBYGGER_SMTP_HOST er ikke satt; e-post venter i utboksen.")
+    counts = deliver_due(
+        rt.engine, smtp_sender(rt.settings), Journal(rt.settings.home / "outbox-sent.log")
+    )
+    _out(
+        f"Sendt {counts['sent']}, gjenopprettet {counts['recovered']}, prøves igjen "
+        f"{counts['retry']}, feilet {counts['failed']}."
+    )
+    return 0
+
+
 def cmd_ranker_train(args: argparse.Namespace) -> int:
     from service.ranker import train_ranker
 
@@ -351,6 +374,90 @@ def cmd_ranker_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from service.security import UserError, create_user, issue_token
+
+    rt = open_runtime()
+    try:
+        with session_scope(rt.engine) as session:
+            user = create_user(
+                session,
+                email=args.email,
+                role=args.role,
+                name=args.name or "",
+                password=args.password,
+                organisation=args.organisation,
+                entrepreneur=args.entrepreneur,
+            )
+            token = issue_token(session, user, label="cli")
+    except UserError as exc:
+        raise CliError(str(exc)) from exc
+    _out(f"Bruker {user.email} ({user.role}) er opprettet.")
+    _out(f"API-token (vises bare nå): {token}")
+    return 0
+
+
+def cmd_users_token(args: argparse.Namespace) -> int:
+    from models.tables import User
+    from service.security import issue_token, revoke_tokens
+
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        user = session.exec(select(User).where(User.email == args.email.strip().lower())).first()
+        if user is None:
+            raise CliError(f"Fant ingen bruker med e-post {args.email}.")
+        if args.revoke:
+            n = revoke_tokens(session, user)
+            _out(f"{n} token(s) for {user.email} er tilbakekalt.")
+            return 0
+        token = issue_token(session, user, label="cli")
+    _out(f"Nytt API-token for {args.email} (vises bare nå): {token}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from models.tables import User
+
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        for u in session.exec(select(User).order_by(User.id)):  # type: ignore[arg-type]
+            _out(f"{u.id:>4}  {u.role:<12} {u.email}" + ("" if u.active else "  (deaktivert)"))
+    return 0
+
+
+DEMO_USERS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("admin", "admin@brobygger.example.no", {}),
+    ("reviewer", "innovasjon@oslo.example.no", {}),
+    ("municipal", "kari.nordby@bgr.oslo.kommune.no", {"organisation": "Bydel Grorud"}),
+    ("entrepreneur", "post@jobbverkstedet.example.no", {"entrepreneur": "se-jobbverkstedet"}),
+    ("organiser", "sosent@example.no", {}),
+)
+DEMO_PASSWORD = "brobygger-demo"
+
+
+def _seed_demo_users(rt: Runtime) -> None:
+    from service.security import create_user, issue_token
+
+    lines = []
+    with session_scope(rt.engine) as session:
+        for role, email, extra in DEMO_USERS:
+            user = create_user(session, email=email, role=role, password=DEMO_PASSWORD, **extra)
+            lines.append(f"{role:<12} {email:<36} token: {issue_token(session, user, 'demo')}")
+    path = rt.settings.home / "demo-innlogging.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o600)
+
+
+def _print_demo_logins(rt: Runtime) -> None:
+    path = rt.settings.home / "demo-innlogging.txt"
+    if path.exists():
+        _err(
+            f"  Demo-innlogginger (passord «{DEMO_PASSWORD}»; API: Authorization: Bearer <token>):"
+        )
+        for line in path.read_text(encoding="utf-8").splitlines():
+            _err(f"    {line}")
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     rt = open_runtime()
     if not is_empty(rt) and not args.force:
@@ -362,6 +469,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         for kind in ("contacts", "entrepreneurs", "challenges"):
             result = import_rows(session, kind, read_rows(demo / f"{kind}.json"))
             _err(f"Demodata: {len(result.created) + len(result.updated)} {kind} lastet inn.")
+    _seed_demo_users(rt)
     _err("Bygger søkeindeksen ...")
     _sync(rt)
     return 0
@@ -382,8 +490,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _err(f"\nBrobygger kjører på {url}  ({n_ent} entreprenører, {n_ch} behov)")
     _err(f"  API-dokumentasjon: {url}/docs")
     if first:
-        _err(f"  Prøv: curl -s {url}/api/v1/challenges/{first.id}/suggestions")
-    _err("  Innlogging og roller kommer i neste versjon; API-et er foreløpig bare for lesing.")
+        _err(
+            f"  Prøv: curl -s -H 'Authorization: Bearer <token>' "
+            f"{url}/api/v1/challenges/{first.id}/suggestions"
+        )
+    _print_demo_logins(rt)
     _err("  Stopp med Ctrl+C.\n")
     uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
     return 0
@@ -448,6 +559,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("gold_dir")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_eval)
+
+    users = sub.add_parser("users", help="brukere og tokens").add_subparsers(
+        dest="users_cmd", required=True, metavar="HANDLING"
+    )
+    s = users.add_parser("create", help="opprett en bruker og skriv ut et API-token")
+    s.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "reviewer", "municipal", "entrepreneur", "organiser"],
+    )
+    s.add_argument("--email", required=True)
+    s.add_argument("--name")
+    s.add_argument("--password", help="for innlogging i nettleseren")
+    s.add_argument("--organisation", help="for kommunebrukere, f.eks. «Bydel Grorud»")
+    s.add_argument("--entrepreneur", help="for entreprenørbrukere: profilens eksterne id")
+    s.set_defaults(func=cmd_users_create)
+    s = users.add_parser("token", help="nytt token, eller --revoke for å tilbakekalle alle")
+    s.add_argument("--email", required=True)
+    s.add_argument("--revoke", action="store_true")
+    s.set_defaults(func=cmd_users_token)
+    users.add_parser("list", help="list brukere").set_defaults(func=cmd_users_list)
+
+    outbox = sub.add_parser("outbox", help="utgående e-post").add_subparsers(
+        dest="outbox_cmd", required=True, metavar="HANDLING"
+    )
+    outbox.add_parser("run", help="send det som venter (én runde)").set_defaults(func=cmd_outbox)
+    outbox.add_parser("status", help="antall e-poster per status").set_defaults(func=cmd_outbox)
 
     ranker = sub.add_parser("ranker", help="rangeringsmodellen").add_subparsers(
         dest="ranker_cmd", required=True, metavar="HANDLING"

@@ -20,6 +20,15 @@ class Settings(BaseSettings):
     data_dir: Path = REPO_ROOT / "data"
     # FAISS threads on the request path: more than one makes single queries slower here.
     search_threads: int = 1
+    # Outgoing mail (contact handoff). Without smtp_host, mail waits in the outbox.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Brobygger <ikke-svar@brobygger.example.no>"
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_timeout: float = 20.0
+    outbox_interval: float = 5.0
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

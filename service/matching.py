@@ -596,6 +596,27 @@ def _finish(
     )
 
 
+def score_pair(
+    session: Session, store: IndexStore, challenge: Challenge, entrepreneur: Entrepreneur
+) -> Suggestion:
+    """Score and explain one given pair (e.g. when an entrepreneur expresses interest)."""
+    text, other = challenge_text(challenge), entrepreneur_text(entrepreneur)
+    cosine = float(_record_vector(store, session, text) @ _record_vector(store, session, other))
+    eid = entrepreneur.id or 0
+    share = float(store.lexical(session, ENTREPRENEURS).coverage(text, [eid])[0])
+    stats = decision_stats(session, [eid])
+    ranked = score_candidates(
+        _challenge_profile(session, challenge),
+        [_entrepreneur_profile(entrepreneur, stats)],
+        [Evidence(cosine=cosine, lexical=share)],
+        theme_labels=THEMES,
+    )
+    result = _finish(
+        session, store, text, ranked, {eid: entrepreneur}, entrepreneur_text, 1, False, False, {}
+    )
+    return result.suggestions[0]
+
+
 def max_lists_per_entrepreneur(n_challenges: int) -> int:
     """In a batch, one entrepreneur appears in at most a quarter of the lists (at least 3),
     unless it is the clear best for a need."""

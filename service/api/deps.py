@@ -1,14 +1,17 @@
-"""Shared dependencies of the API routes."""
+"""Shared dependencies of the API routes: runtime, session, the current user."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from models.tables import User
 from service.runtime import Runtime
+from service.security import user_for_token
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -23,3 +26,59 @@ def get_session(rt: Annotated[Runtime, Depends(get_runtime)]) -> Iterator[Sessio
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+_bearer = HTTPBearer(auto_error=False, description="API-token fra «brobygger users create»")
+
+
+SESSION_COOKIE = "brobygger_session"
+CSRF_COOKIE = "brobygger_csrf"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def optional_user(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """The logged-in user (bearer token, or the web session cookie), or None for the anonymous
+    public. A bad token is an error, never silently anonymous. With the cookie, a request that
+    changes something must also send the CSRF cookie's value in ``X-CSRF-Token`` (double
+    submit): another site can make the browser send the cookie, but cannot read it."""
+    token = credentials.credentials if credentials is not None else None
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token is None:
+            return None
+        if request.method not in SAFE_METHODS:
+            csrf = request.cookies.get(CSRF_COOKIE)
+            if not csrf or request.headers.get("X-CSRF-Token") != csrf:
+                raise HTTPException(403, "Mangler eller feil CSRF-token.")
+    user = user_for_token(session, token)
+    if user is None:
+        raise HTTPException(
+            401, "Ugyldig eller tilbakekalt token.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise HTTPException(
+            401,
+            "Du må logge inn (Authorization: Bearer <token>).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require(*roles: str) -> Callable[[User], User]:
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(403, "Rollen din har ikke tilgang til dette.")
+        return user
+
+    return check

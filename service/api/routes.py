@@ -1,28 +1,46 @@
-"""Read-only routes for challenges, entrepreneurs, suggestions and discovery."""
+"""Routes for challenges, entrepreneurs, suggestions, search. Authorisation on every route:
+anonymous callers are the public; rules live in service.security."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from models.tables import Challenge, Entrepreneur, Organisation
+from matcher.retrieval import fuse, lexical_confidence, top_k
+from matcher.text import profile_warnings
+from models.importing import ImportValidationError, import_rows
+from models.tables import Challenge, Contact, Entrepreneur, Organisation, User
 from models.vocabulary import CHALLENGE_STATUSES, THEMES
-from service.api.deps import RuntimeDep, SessionDep
-from service.matching import discover, suggest
+from service.api.deps import CurrentUser, OptionalUser, RuntimeDep, SessionDep, require
+from service.matching import (
+    CHALLENGES,
+    ENTREPRENEURS,
+    challenge_text,
+    discover,
+    entrepreneur_text,
+    suggest,
+    sync_engine,
+)
 from service.schemas import (
     ChallengePublic,
+    ContactPublic,
     DiscoveriesPublic,
     EntrepreneurPublic,
     Page,
     SuggestionsPublic,
     challenge_public,
+    contact_public,
     discoveries_public,
     entrepreneur_public,
     suggestions_public,
 )
+from service.security import STAFF, can_edit_challenge, can_see_challenge, organisation_ids
+from service.workflow import MARKET_DIALOGUE, propose_for_challenge
 
 router = APIRouter(prefix="/api/v1")
 
@@ -35,9 +53,85 @@ def _check_theme(theme: str | None) -> None:
         raise HTTPException(422, f"Ukjent tema «{theme}». Gyldige: {', '.join(THEMES)}.")
 
 
+def _org_name(session: Session, org_id: int) -> str:
+    org = session.get(Organisation, org_id)
+    return org.name if org else ""
+
+
+def _validation_error(exc: ImportValidationError) -> HTTPException:
+    return HTTPException(422, [{"felt": e.field, "feil": e.reason} for e in exc.errors])
+
+
+# -- challenges ------------------------------------------------------------------------------
+
+
+class ChallengeIn(BaseModel):
+    """A need, with the same fields and validation as the import format (SPEC §6)."""
+
+    id: str | None = None
+    organisation: str | None = None
+    title: str
+    description: str
+    themes: list[str]
+    language: str = "nb"
+    target_groups: list[str] = []
+    contact_name: str | None = None
+    contact_email: str | None = None
+    deadline: str | None = None
+    status: str = "open"
+
+
+class ChallengeSaved(BaseModel):
+    challenge: ChallengePublic
+    proposals_created: int
+    warnings: list[str]
+    notice: str = MARKET_DIALOGUE
+
+
+def _save_challenge(
+    session: Session, rt: Any, user: User, body: ChallengeIn, existing: Challenge | None
+) -> ChallengeSaved:
+    orgs = organisation_ids(session, user)
+    organisation = body.organisation
+    if organisation is None:
+        if existing is not None:
+            organisation = _org_name(session, existing.organisation_id)
+        elif user.organisation_id is not None:
+            organisation = _org_name(session, user.organisation_id)
+        else:
+            raise HTTPException(422, [{"felt": "organisation", "feil": "mangler"}])
+    if user.role == "municipal":
+        org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
+        if org is None or org.id not in orgs:
+            raise HTTPException(403, "Du kan bare legge inn behov for din egen organisasjon.")
+    ext = body.id or (existing.external_id if existing else None)
+    if ext is None:
+        count = session.exec(select(func.count()).select_from(Challenge)).one()
+        ext = f"behov-{count + 1}-{np.random.default_rng().integers(1_000_000):06d}"
+    row = {k: v for k, v in body.model_dump().items() if v is not None and v != []}
+    row.update(id=ext, organisation=organisation)
+    try:
+        import_rows(session, "challenges", [row])
+    except ImportValidationError as exc:
+        session.rollback()
+        raise _validation_error(exc) from exc
+    session.commit()
+    sync_engine(rt.engine, rt.store)
+    ch = session.exec(select(Challenge).where(Challenge.external_id == ext)).one()
+    created = propose_for_challenge(session, rt.store, ch)
+    session.commit()
+    warnings = profile_warnings(challenge_text(ch), kind="need", target_groups=ch.target_groups)
+    return ChallengeSaved(
+        challenge=challenge_public(ch, _org_name(session, ch.organisation_id)),
+        proposals_created=len(created),
+        warnings=warnings,
+    )
+
+
 @router.get("/challenges", response_model=Page[ChallengePublic], tags=["behov"])
 def list_challenges(
     session: SessionDep,
+    user: OptionalUser,
     offset: Offset = 0,
     limit: Limit = 20,
     status: Annotated[str | None, Query(description="draft, open eller closed")] = "open",
@@ -56,20 +150,48 @@ def list_challenges(
         query = query.where(Challenge.status == status)
     if organisation:
         query = query.where(Organisation.name == organisation)
-    rows = session.exec(query.order_by(col(Challenge.id))).all()
+    rows = [
+        (c, o)
+        for c, o in session.exec(query.order_by(col(Challenge.id))).all()
+        if can_see_challenge(session, user, c)
+    ]
     if theme:
         rows = [r for r in rows if theme in r[0].themes]
     items = [challenge_public(c, o.name) for c, o in rows[offset : offset + limit]]
     return Page(items=items, total=len(rows), offset=offset, limit=limit)
 
 
+@router.post("/challenges", response_model=ChallengeSaved, status_code=201, tags=["behov"])
+def create_challenge(
+    body: ChallengeIn,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("municipal", "admin"))],
+) -> ChallengeSaved:
+    if body.id and session.exec(select(Challenge).where(Challenge.external_id == body.id)).first():
+        raise HTTPException(409, f"Et behov med id «{body.id}» finnes allerede.")
+    return _save_challenge(session, rt, user, body, None)
+
+
 @router.get("/challenges/{challenge_id}", response_model=ChallengePublic, tags=["behov"])
-def get_challenge(challenge_id: int, session: SessionDep) -> ChallengePublic:
+def get_challenge(challenge_id: int, session: SessionDep, user: OptionalUser) -> ChallengePublic:
+    ch = session.get(Challenge, challenge_id)
+    if ch is None or not can_see_challenge(session, user, ch):
+        raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
+    return challenge_public(ch, _org_name(session, ch.organisation_id))
+
+
+@router.put("/challenges/{challenge_id}", response_model=ChallengeSaved, tags=["behov"])
+def update_challenge(
+    challenge_id: int, body: ChallengeIn, session: SessionDep, rt: RuntimeDep, user: CurrentUser
+) -> ChallengeSaved:
     ch = session.get(Challenge, challenge_id)
     if ch is None:
         raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
-    org = session.get(Organisation, ch.organisation_id)
-    return challenge_public(ch, org.name if org else "")
+    if not can_edit_challenge(session, user, ch):
+        raise HTTPException(403, "Du kan bare endre behov fra din egen organisasjon.")
+    body.id = ch.external_id
+    return _save_challenge(session, rt, user, body, ch)
 
 
 @router.get(
@@ -79,14 +201,53 @@ def challenge_suggestions(
     challenge_id: int,
     session: SessionDep,
     rt: RuntimeDep,
+    user: Annotated[User, Depends(require("municipal", "reviewer", "admin"))],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SuggestionsPublic:
     ch = session.get(Challenge, challenge_id)
     if ch is None:
         raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
+    if user.role == "municipal" and not can_edit_challenge(session, user, ch):
+        raise HTTPException(403, "Du ser bare forslag for din egen organisasjons behov.")
     if ch.status != "open":
         raise HTTPException(409, "Behovet er ikke åpent, så det gis ingen forslag.")
     return suggestions_public(ch, suggest(session, rt.store, ch, limit=limit))
+
+
+# -- entrepreneurs ---------------------------------------------------------------------------
+
+
+class EntrepreneurPrivate(EntrepreneurPublic):
+    contact: ContactPublic | None
+
+
+class EntrepreneurIn(BaseModel):
+    name: str
+    org_nr: str
+    description: str
+    themes: list[str]
+    service_areas: list[str]
+    language: str = "nb"
+    target_groups: list[str] = []
+    stage: str | None = None
+    capacity: int | None = None
+    website: str | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+
+
+def _may_see_contact(user: User | None, ent: Entrepreneur) -> bool:
+    if user is None:
+        return False
+    return user.role in STAFF or (user.role == "entrepreneur" and user.entrepreneur_id == ent.id)
+
+
+def _private(session: Session, ent: Entrepreneur) -> EntrepreneurPrivate:
+    contact = session.get(Contact, ent.contact_id) if ent.contact_id else None
+    return EntrepreneurPrivate(
+        **entrepreneur_public(ent).model_dump(),
+        contact=contact_public(contact) if contact else None,
+    )
 
 
 @router.get("/entrepreneurs", response_model=Page[EntrepreneurPublic], tags=["entreprenører"])
@@ -108,13 +269,67 @@ def list_entrepreneurs(
 
 
 @router.get(
-    "/entrepreneurs/{entrepreneur_id}", response_model=EntrepreneurPublic, tags=["entreprenører"]
+    "/entrepreneurs/{entrepreneur_id}",
+    tags=["entreprenører"],
+    response_model=EntrepreneurPrivate | EntrepreneurPublic,
 )
-def get_entrepreneur(entrepreneur_id: int, session: SessionDep) -> EntrepreneurPublic:
+def get_entrepreneur(
+    entrepreneur_id: int, session: SessionDep, user: OptionalUser
+) -> EntrepreneurPublic:
     ent = session.get(Entrepreneur, entrepreneur_id)
     if ent is None:
         raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
-    return entrepreneur_public(ent)
+    return _private(session, ent) if _may_see_contact(user, ent) else entrepreneur_public(ent)
+
+
+def _upsert_entrepreneur(session: Session, rt: Any, body: EntrepreneurIn, ext: str) -> Entrepreneur:
+    """Validate like an import row, save, and bring the index up to date."""
+    row: dict[str, Any] = {k: v for k, v in body.model_dump().items() if v is not None and v != []}
+    row["id"] = ext
+    try:
+        import_rows(session, "entrepreneurs", [row])
+    except ImportValidationError as exc:
+        session.rollback()
+        raise _validation_error(exc) from exc
+    session.commit()
+    sync_engine(rt.engine, rt.store)
+    return session.exec(select(Entrepreneur).where(Entrepreneur.external_id == ext)).one()
+
+
+@router.post(
+    "/entrepreneurs", response_model=EntrepreneurPrivate, status_code=201, tags=["entreprenører"]
+)
+def create_entrepreneur(
+    body: EntrepreneurIn,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("admin"))],
+    external_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> EntrepreneurPrivate:
+    ext = external_id or f"se-{body.org_nr}"
+    if session.exec(select(Entrepreneur).where(Entrepreneur.external_id == ext)).first():
+        raise HTTPException(409, f"En entreprenør med id «{ext}» finnes allerede.")
+    return _private(session, _upsert_entrepreneur(session, rt, body, ext))
+
+
+@router.put(
+    "/entrepreneurs/{entrepreneur_id}", response_model=EntrepreneurPrivate, tags=["entreprenører"]
+)
+def update_entrepreneur(
+    entrepreneur_id: int,
+    body: EntrepreneurIn,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: CurrentUser,
+) -> EntrepreneurPrivate:
+    ent = session.get(Entrepreneur, entrepreneur_id)
+    if ent is None:
+        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    if not (
+        user.role == "admin" or (user.role == "entrepreneur" and user.entrepreneur_id == ent.id)
+    ):
+        raise HTTPException(403, "Du kan bare endre din egen profil.")
+    return _private(session, _upsert_entrepreneur(session, rt, body, ent.external_id))
 
 
 @router.get(
@@ -126,18 +341,328 @@ def entrepreneur_challenges(
     entrepreneur_id: int,
     session: SessionDep,
     rt: RuntimeDep,
+    user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> DiscoveriesPublic:
     ent = session.get(Entrepreneur, entrepreneur_id)
     if ent is None:
         raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    if user.role == "entrepreneur" and user.entrepreneur_id != ent.id:
+        raise HTTPException(403, "Du ser bare behov som passer din egen profil.")
     return discoveries_public(session, ent, discover(session, rt.store, ent, limit=limit))
 
 
+# -- organisations, contacts ------------------------------------------------------------------
+
+
+class OrganisationPublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    parent: str | None
+    kommunenummer: str | None
+    contacts: list[ContactPublic]
+
+
+@router.get("/organisations", response_model=list[OrganisationPublic], tags=["organisasjoner"])
+def list_organisations(session: SessionDep, user: OptionalUser) -> list[OrganisationPublic]:
+    """Organisations and their contact persons per field (public contacts for everyone, all
+    contacts for staff)."""
+    orgs = session.exec(select(Organisation).order_by(col(Organisation.name))).all()
+    names = {o.id: o.name for o in orgs}
+    staff = user is not None and user.role in STAFF
+    out = []
+    for o in orgs:
+        contacts = session.exec(select(Contact).where(Contact.organisation_id == o.id)).all()
+        out.append(
+            OrganisationPublic(
+                id=o.id or 0,
+                name=o.name,
+                kind=o.kind,
+                parent=names.get(o.parent_id) if o.parent_id else None,
+                kommunenummer=o.kommunenummer,
+                contacts=[contact_public(c) for c in contacts if staff or c.public],
+            )
+        )
+    return out
+
+
+class ContactIn(BaseModel):
+    organisation: str
+    name: str
+    role: str | None = None
+    fields: list[str] = []
+    email: str | None = None
+    phone: str | None = None
+    public: bool = False
+    away: bool = False
+    deputy_email: str | None = None
+
+
+class ContactSaved(ContactPublic):
+    id: int
+    organisation: str
+    public: bool
+    away: bool
+    deputy: str | None
+
+
+def _check_contact_org(session: Session, user: User, organisation: str) -> Organisation:
+    org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
+    if user.role == "municipal" and (org is None or org.id not in organisation_ids(session, user)):
+        raise HTTPException(403, "Du kan bare endre kontaktpersoner i din egen organisasjon.")
+    if org is None:
+        raise HTTPException(404, f"Fant ikke organisasjonen «{organisation}».")
+    return org
+
+
+def _save_contact(session: Session, contact: Contact | None, body: ContactIn) -> ContactSaved:
+    from models.importing import import_rows as _import
+
+    row: dict[str, Any] = {
+        k: v
+        for k, v in body.model_dump().items()
+        if k not in ("away", "deputy_email") and v is not None and v != []
+    }
+    try:
+        if contact is not None:  # validate with the import rules, then apply to this row
+            from models.importing import validate_rows
+
+            [clean] = validate_rows("contacts", [row])
+            for key in ("name", "role", "fields", "phone", "public"):
+                setattr(contact, key, clean[key])
+            contact.email = clean["email"]
+        else:
+            _import(session, "contacts", [row])
+            contact = session.exec(
+                select(Contact).where(Contact.name == body.name).order_by(col(Contact.id).desc())
+            ).first()
+    except ImportValidationError as exc:
+        raise _validation_error(exc) from exc
+    assert contact is not None
+    deputy = None
+    if body.deputy_email:
+        deputy = session.exec(select(Contact).where(Contact.email == body.deputy_email)).first()
+        if deputy is None or deputy.id == contact.id:
+            raise HTTPException(
+                422,
+                [
+                    {
+                        "felt": "deputy_email",
+                        "feil": "fant ingen annen kontaktperson med den e-posten",
+                    }
+                ],
+            )
+    contact.away, contact.deputy_id = body.away, deputy.id if deputy else None
+    session.commit()
+    return ContactSaved(
+        **contact_public(contact).model_dump(),
+        id=contact.id or 0,
+        organisation=body.organisation,
+        public=contact.public,
+        away=contact.away,
+        deputy=deputy.email if deputy else None,
+    )
+
+
+@router.post("/contacts", response_model=ContactSaved, status_code=201, tags=["organisasjoner"])
+def create_contact(
+    body: ContactIn,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("municipal", "admin"))],
+) -> ContactSaved:
+    _check_contact_org(session, user, body.organisation)
+    return _save_contact(session, None, body)
+
+
+@router.put("/contacts/{contact_id}", response_model=ContactSaved, tags=["organisasjoner"])
+def update_contact(
+    contact_id: int,
+    body: ContactIn,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("municipal", "admin"))],
+) -> ContactSaved:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id is None:
+        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
+    org = _check_contact_org(session, user, body.organisation)
+    current = session.get(Organisation, contact.organisation_id)
+    if current is None or (
+        user.role == "municipal" and current.id not in organisation_ids(session, user)
+    ):
+        raise HTTPException(403, "Du kan bare endre kontaktpersoner i din egen organisasjon.")
+    contact.organisation_id = org.id
+    return _save_contact(session, contact, body)
+
+
+@router.delete("/contacts/{contact_id}", status_code=204, tags=["organisasjoner"])
+def delete_contact(
+    contact_id: int,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("municipal", "admin"))],
+) -> None:
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id is None:
+        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
+    if user.role == "municipal" and contact.organisation_id not in organisation_ids(session, user):
+        raise HTTPException(403, "Du kan bare endre kontaktpersoner i din egen organisasjon.")
+    owns = session.exec(select(Challenge).where(Challenge.owner_contact_id == contact.id)).first()
+    deputy_for = session.exec(select(Contact).where(Contact.deputy_id == contact.id)).first()
+    if owns is not None or deputy_for is not None:
+        raise HTTPException(
+            409,
+            "Kontaktpersonen eier behov eller er stedfortreder; flytt "
+            "ansvaret først, eller merk personen som borte med en "
+            "stedfortreder.",
+        )
+    session.delete(contact)
+    session.commit()
+
+
+class OrganisationIn(BaseModel):
+    name: str
+    kind: str | None = None
+    parent: str | None = None
+    kommunenummer: str | None = None
+
+
+def _organisation_public(session: Session, o: Organisation) -> OrganisationPublic:
+    parent = session.get(Organisation, o.parent_id) if o.parent_id else None
+    return OrganisationPublic(
+        id=o.id or 0,
+        name=o.name,
+        kind=o.kind,
+        parent=parent.name if parent else None,
+        kommunenummer=o.kommunenummer,
+        contacts=[],
+    )
+
+
+def _apply_organisation(session: Session, org: Organisation, body: OrganisationIn) -> None:
+    from models.importing import get_or_create_organisation
+    from models.vocabulary import ORGANISATION_KINDS
+
+    if body.kind is not None and body.kind not in ORGANISATION_KINDS:
+        raise HTTPException(
+            422, [{"felt": "kind", "feil": "gyldige: " + ", ".join(ORGANISATION_KINDS)}]
+        )
+    if body.kommunenummer is not None and not (
+        len(body.kommunenummer) == 4 and body.kommunenummer.isdigit()
+    ):
+        raise HTTPException(422, [{"felt": "kommunenummer", "feil": "må være 4 siffer"}])
+    org.name = body.name.strip() or org.name
+    org.kind = body.kind or org.kind
+    org.kommunenummer = body.kommunenummer or org.kommunenummer
+    if body.parent:
+        parent = get_or_create_organisation(session, body.parent)
+        if parent.id == org.id:
+            raise HTTPException(422, [{"felt": "parent", "feil": "kan ikke være seg selv"}])
+        org.parent_id = parent.id
+
+
+@router.post(
+    "/organisations", response_model=OrganisationPublic, status_code=201, tags=["organisasjoner"]
+)
+def create_organisation(
+    body: OrganisationIn, session: SessionDep, user: Annotated[User, Depends(require("admin"))]
+) -> OrganisationPublic:
+    from models.importing import get_or_create_organisation
+
+    if session.exec(select(Organisation).where(Organisation.name == body.name)).first():
+        raise HTTPException(409, f"Organisasjonen «{body.name}» finnes allerede.")
+    org = get_or_create_organisation(session, body.name)
+    _apply_organisation(session, org, body)
+    session.commit()
+    return _organisation_public(session, org)
+
+
+@router.put(
+    "/organisations/{organisation_id}", response_model=OrganisationPublic, tags=["organisasjoner"]
+)
+def update_organisation(
+    organisation_id: int,
+    body: OrganisationIn,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("admin"))],
+) -> OrganisationPublic:
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise HTTPException(404, f"Fant ikke organisasjon {organisation_id}.")
+    _apply_organisation(session, org, body)
+    session.commit()
+    return _organisation_public(session, org)
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+class SearchHit(BaseModel):
+    id: int
+    external_id: str
+    title: str
+    score: float
+
+
+@router.get("/search", response_model=list[SearchHit], tags=["søk"])
+def search(
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: OptionalUser,
+    q: Annotated[str, Query(min_length=2, max_length=500, description="Fritekst")],
+    kind: Annotated[str, Query(pattern="^(entrepreneurs|challenges)$")] = "challenges",
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[SearchHit]:
+    """Free text -> ranked entrepreneurs (staff) or open challenges (everyone). The text is
+    embedded once; the rest is the hybrid retrieval of the matcher."""
+    if kind == "entrepreneurs" and (user is None or user.role not in STAFF):
+        raise HTTPException(
+            403 if user else 401, "Søk i entreprenører krever innlogging som ansatt."
+        )
+    name = ENTREPRENEURS if kind == "entrepreneurs" else CHALLENGES
+    index = rt.store.index(name)
+    if len(index) == 0:
+        return []
+    vec = rt.store.embedder.embed_queries([q])[0]
+    bm25 = rt.store.lexical(session, name)
+    ids = [int(str(i)) for i in bm25.ids]
+    scores, found = index.search(vec, len(index))
+    by_id = {int(i): float(sc) for sc, i in zip(scores[0], found[0], strict=True)}
+    dense = np.array([by_id.get(i, 0.0) for i in ids])
+    lexical = bm25.scores(q)
+    fused = fuse(dense, lexical, lexical_confidence(bm25, q, lexical))
+    best = top_k(fused, limit)
+    wanted = [ids[j] for j in best]
+    rows: dict[int, tuple[str, str]] = {}
+    if kind == "entrepreneurs":
+        for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(wanted))):
+            rows[e.id or 0] = (e.external_id, e.name)
+    else:
+        for c in session.exec(select(Challenge).where(col(Challenge.id).in_(wanted))):
+            rows[c.id or 0] = (c.external_id, c.title)
+    hits = [
+        SearchHit(
+            id=ids[j],
+            external_id=rows[ids[j]][0],
+            title=rows[ids[j]][1],
+            score=round(float(fused[j]), 4),
+        )
+        for j in best
+        if ids[j] in rows
+    ]
+    return hits
+
+
 @router.get("/stats", tags=["drift"])
-def stats(session: SessionDep, rt: RuntimeDep) -> dict[str, object]:
+def stats(
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("admin", "reviewer"))],
+) -> dict[str, object]:
     count = session.exec(select(func.count()).select_from(Entrepreneur)).one()
     open_count = session.exec(
         select(func.count()).select_from(Challenge).where(Challenge.status == "open")
     ).one()
     return {"entrepreneurs": count, "open_challenges": open_count, "index": rt.store.manifests()}
+
+
+__all__ = ["router", "entrepreneur_text"]

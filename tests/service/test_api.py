@@ -13,6 +13,7 @@ from service.app import create_app
 from service.config import Settings
 from service.matching import sync_engine
 from service.runtime import open_runtime
+from service.security import create_user, issue_token
 from tests.conftest import REPO
 
 
@@ -24,7 +25,9 @@ def client(tmp_path_factory: pytest.TempPathFactory):
         for kind in ("contacts", "entrepreneurs", "challenges"):
             import_rows(session, kind, read_rows(REPO / "data" / "demo" / f"{kind}.json"))
     sync_engine(rt.engine, rt.store)
-    with TestClient(create_app(rt)) as c:
+    with session_scope(rt.engine) as session:
+        token = issue_token(session, create_user(session, email="r@test.no", role="reviewer"))
+    with TestClient(create_app(rt), headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
     rt.engine.dispose()
 
@@ -72,6 +75,8 @@ def test_entrepreneurs_and_discovery_show_named_contacts(client: TestClient) -> 
     assert ents and all("Steinkjer" in e["service_areas"] for e in ents)
     eid = next(e["id"] for e in ents if e["external_id"] == "se-minnekafe")
     assert "contact_id" not in client.get(f"/api/v1/entrepreneurs/{eid}").json()
+    assert "contact" not in client.get(f"/api/v1/entrepreneurs/{eid}",
+                                       headers={"Authorization": ""}).json()
     found = client.get(f"/api/v1/entrepreneurs/{eid}/challenges").json()
     top = found["challenges"][0]
     assert top["challenge"]["external_id"] == "ch-steinkjer-demens"

@@ -1,0 +1,325 @@
+"""Routes for proposals, their transitions, interest and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
+from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS
+from service.api.deps import CurrentUser, RuntimeDep, SessionDep, require
+from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
+from service.security import can_see_proposal
+from service.workflow import MARKET_DIALOGUE, WorkflowError, express_interest, transition
+
+router = APIRouter(prefix="/api/v1", tags=["vurdering"])
+
+
+class ProposalPublic(BaseModel):
+    id: int
+    challenge: ChallengeRef
+    entrepreneur: EntrepreneurRef
+    origin: str
+    status: str
+    score: float
+    rank: int | None
+    explanation: dict[str, Any]
+    ranker_version: str
+    next_statuses: list[str]
+    created_at: datetime
+    updated_at: datetime
+    notice: str = MARKET_DIALOGUE
+
+
+class EventPublic(BaseModel):
+    id: int
+    proposal_id: int
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    score: float | None
+    ranker_version: str
+    explanation: dict[str, Any]
+    created_at: datetime
+
+
+class TransitionIn(BaseModel):
+    to_status: str
+    reason: str | None = None
+    reason_code: str | None = None
+
+
+def _public(session: Any, p: Proposal) -> ProposalPublic:
+    ch = session.get(Challenge, p.challenge_id)
+    ent = session.get(Entrepreneur, p.entrepreneur_id)
+    return ProposalPublic(
+        id=p.id or 0,
+        challenge=challenge_ref(ch),
+        entrepreneur=entrepreneur_ref(ent),
+        origin=p.origin,
+        status=p.status,
+        score=p.score,
+        rank=p.rank,
+        explanation=p.explanation,
+        ranker_version=p.ranker_version,
+        next_statuses=list(PROPOSAL_TRANSITIONS.get(p.status, ())),
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+def _event(e: ReviewEvent) -> EventPublic:
+    return EventPublic(
+        id=e.id or 0,
+        proposal_id=e.proposal_id,
+        actor=e.actor,
+        action=e.action,
+        from_status=e.from_status,
+        to_status=e.to_status,
+        reason=e.reason,
+        score=e.score,
+        ranker_version=e.ranker_version,
+        explanation=e.explanation,
+        created_at=e.created_at,
+    )
+
+
+def _get(session: Any, user: User, proposal_id: int) -> Proposal:
+    p = session.get(Proposal, proposal_id)
+    if p is None or not can_see_proposal(session, user, p):
+        raise HTTPException(404, f"Fant ikke forslag {proposal_id}.")
+    return p
+
+
+@router.get("/proposals", response_model=Page[ProposalPublic])
+def list_proposals(
+    session: SessionDep,
+    user: CurrentUser,
+    status: str | None = None,
+    challenge_id: int | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[ProposalPublic]:
+    if user.role == "organiser":
+        raise HTTPException(403, "Rollen din har ikke tilgang til forslag.")
+    query = select(Proposal).order_by(col(Proposal.id))
+    if status:
+        query = query.where(Proposal.status == status)
+    if challenge_id is not None:
+        query = query.where(Proposal.challenge_id == challenge_id)
+    rows = [p for p in session.exec(query) if can_see_proposal(session, user, p)]
+    return Page(
+        items=[_public(session, p) for p in rows[offset : offset + limit]],
+        total=len(rows),
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalPublic)
+def get_proposal(proposal_id: int, session: SessionDep, user: CurrentUser) -> ProposalPublic:
+    return _public(session, _get(session, user, proposal_id))
+
+
+@router.post("/proposals/{proposal_id}/transition", response_model=ProposalPublic)
+def change_status(
+    proposal_id: int,
+    body: TransitionIn,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("reviewer"))],
+) -> ProposalPublic:
+    p = _get(session, user, proposal_id)
+    try:
+        transition(
+            session, p, body.to_status, actor=user, reason=body.reason, reason_code=body.reason_code
+        )
+    except WorkflowError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    session.commit()
+    return _public(session, p)
+
+
+@router.get("/proposals/{proposal_id}/events", response_model=list[EventPublic])
+def proposal_events(proposal_id: int, session: SessionDep, user: CurrentUser) -> list[EventPublic]:
+    p = _get(session, user, proposal_id)
+    if user.role == "entrepreneur":
+        raise HTTPException(403, "Revisjonsloggen er for saksbehandlere og kommunen.")
+    rows = session.exec(
+        select(ReviewEvent).where(ReviewEvent.proposal_id == p.id).order_by(col(ReviewEvent.id))
+    )
+    return [_event(e) for e in rows]
+
+
+@router.get("/audit", response_model=Page[EventPublic])
+def audit_log(
+    session: SessionDep,
+    user: Annotated[User, Depends(require("reviewer", "admin"))],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Page[EventPublic]:
+    rows = session.exec(select(ReviewEvent).order_by(col(ReviewEvent.id))).all()
+    return Page(
+        items=[_event(e) for e in rows[offset : offset + limit]],
+        total=len(rows),
+        offset=offset,
+        limit=limit,
+    )
+
+
+@router.get("/rejection-reasons")
+def rejection_reasons() -> dict[str, str]:
+    return dict(REJECTION_REASONS)
+
+
+@router.post("/challenges/{challenge_id}/interest", response_model=ProposalPublic, status_code=201)
+def interest(
+    challenge_id: int,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("entrepreneur"))],
+) -> ProposalPublic:
+    ch = session.get(Challenge, challenge_id)
+    if ch is None or ch.status != "open":
+        raise HTTPException(404, f"Fant ikke åpent behov {challenge_id}.")
+    try:
+        p = express_interest(session, rt.store, user, ch)
+    except WorkflowError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    session.commit()
+    return _public(session, p)
+
+
+# -- pipeline and outcomes ----------------------------------------------------------------
+
+
+def _visible_challenges(
+    session: Any, user: User, organisation: str | None, challenge_id: int | None
+) -> set[int] | None:
+    from models.tables import Organisation
+    from service.security import organisation_ids
+
+    ids: set[int] | None = None
+    if user.role == "municipal":
+        orgs = organisation_ids(session, user)
+        ids = {
+            c.id
+            for c in session.exec(
+                select(Challenge).where(col(Challenge.organisation_id).in_(list(orgs)))
+            )
+            if c.id is not None
+        }
+    if organisation:
+        org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
+        if org is None:
+            raise HTTPException(404, f"Fant ikke organisasjonen «{organisation}».")
+        mine = {
+            c.id
+            for c in session.exec(select(Challenge).where(Challenge.organisation_id == org.id))
+            if c.id is not None
+        }
+        ids = mine if ids is None else ids & mine
+    if challenge_id is not None:
+        ids = {challenge_id} if ids is None else ids & {challenge_id}
+    return ids
+
+
+@router.get("/pipeline")
+def pipeline_view(
+    session: SessionDep,
+    user: Annotated[User, Depends(require("reviewer", "admin", "municipal"))],
+    organisation: str | None = None,
+    challenge_id: int | None = None,
+) -> dict[str, Any]:
+    """How many proposals are in each status, how long each step took (median days), and
+    each proposal's dated timeline, per challenge or organisation."""
+    from service.pipeline import pipeline
+
+    return pipeline(session, _visible_challenges(session, user, organisation, challenge_id))
+
+
+class OutcomeIn(BaseModel):
+    outcome: str
+    note: str | None = None
+
+
+@router.post("/proposals/{proposal_id}/outcome", response_model=ProposalPublic)
+def set_outcome(
+    proposal_id: int,
+    body: OutcomeIn,
+    session: SessionDep,
+    user: Annotated[User, Depends(require("reviewer"))],
+) -> ProposalPublic:
+    from service.pipeline import record_outcome
+
+    p = _get(session, user, proposal_id)
+    try:
+        record_outcome(session, p, body.outcome, actor=user, note=body.note)
+    except WorkflowError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    session.commit()
+    return _public(session, p)
+
+
+@router.get("/outcomes")
+def outcomes(
+    session: SessionDep,
+    user: Annotated[User, Depends(require("reviewer", "admin", "municipal"))],
+    organisation: str | None = None,
+) -> dict[str, dict[str, int]]:
+    """Outcomes (pilot, contract, nothing) per field."""
+    from service.pipeline import outcomes_by_field
+
+    return outcomes_by_field(session, _visible_challenges(session, user, organisation, None))
+
+
+# -- web session ------------------------------------------------------------------------------
+
+
+class LoginIn(BaseModel):
+    email: str
+    password: str
+
+
+@router.post("/session", tags=["innlogging"])
+def login(body: LoginIn, session: SessionDep, response: Response) -> dict[str, str]:
+    """Log in with e-mail and password: sets an HttpOnly session cookie (a token stored
+    hashed, like API tokens) and a CSRF cookie whose value must accompany changes."""
+    import secrets
+
+    from service.api.deps import CSRF_COOKIE, SESSION_COOKIE
+    from service.security import issue_token, verify_password
+
+    user = session.exec(select(User).where(User.email == body.email.strip().lower())).first()
+    if user is None or not user.active or not verify_password(body.password, user.password_hash):
+        raise HTTPException(401, "Feil e-post eller passord.")
+    token = issue_token(session, user, label="nettleser")
+    session.commit()
+    csrf = secrets.token_urlsafe(24)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600)
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="lax", max_age=8 * 3600)
+    return {"role": user.role, "email": user.email, "csrf_token": csrf}
+
+
+@router.delete("/session", status_code=204, tags=["innlogging"])
+def logout(request: Request, session: SessionDep, response: Response) -> None:
+    from models.tables import ApiToken
+    from service.api.deps import CSRF_COOKIE, SESSION_COOKIE
+    from service.security import token_hash
+
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+        if row is not None and row.revoked_at is None:
+            from datetime import UTC
+            from datetime import datetime as dt
+
+            row.revoked_at = dt.now(UTC)
+            session.commit()
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)

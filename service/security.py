@@ -1,0 +1,164 @@
+"""Passwords, API tokens and who may do what.
+
+Passwords: scrypt (a memory-hard KDF from the standard library; n=2**14, r=8, p=1, 16-byte
+salt), stored as ``scrypt$n$r$p$salt$hash``. Tokens: 32 random bytes, shown once, stored as
+SHA-256 (a token has full entropy, so a fast hash is enough and lookup stays an index hit).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from models.tables import ApiToken, Challenge, Entrepreneur, Organisation, Proposal, User
+from models.vocabulary import ROLES
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+    enc = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${enc(salt).decode()}${enc(digest).decode()}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    if not stored or not stored.startswith("scrypt$"):
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    candidate = hashlib.scrypt(
+        password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p)
+    )
+    return hmac.compare_digest(candidate, base64.b64decode(digest))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, user: User, label: str = "") -> str:
+    """Create a token for ``user``; the plain token is returned once and never stored."""
+    token = "bb_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id or 0, token_hash=token_hash(token), label=label))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    return user if user is not None and user.active else None
+
+
+def revoke_tokens(session: Session, user: User) -> int:
+    count = 0
+    for row in session.exec(
+        select(ApiToken).where(ApiToken.user_id == user.id, col(ApiToken.revoked_at).is_(None))
+    ):
+        row.revoked_at = datetime.now(UTC)
+        count += 1
+    return count
+
+
+class UserError(ValueError):
+    """Bad input for creating a user (message in Norwegian)."""
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    role: str,
+    name: str = "",
+    password: str | None = None,
+    organisation: str | None = None,
+    entrepreneur: str | None = None,
+) -> User:
+    """Create a user. Municipal users belong to an organisation, entrepreneur users to a
+    profile (by external id)."""
+    from models.importing import get_or_create_organisation
+    from models.validation import email_problem
+
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise UserError(f"Ukjent rolle «{role}». Gyldige: {', '.join(ROLES)}.")
+    if problem := email_problem(email):
+        raise UserError(f"E-postadressen {problem}.")
+    if session.exec(select(User).where(User.email == email)).first():
+        raise UserError(f"Det finnes allerede en bruker med e-post {email}.")
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        role=role,
+        password_hash=hash_password(password) if password else None,
+    )
+    if role == "municipal":
+        if not organisation:
+            raise UserError("En kommunebruker må høre til en organisasjon (--organisation).")
+        user.organisation_id = get_or_create_organisation(session, organisation).id
+    if role == "entrepreneur":
+        ent = (
+            session.exec(
+                select(Entrepreneur).where(Entrepreneur.external_id == entrepreneur)
+            ).first()
+            if entrepreneur
+            else None
+        )
+        if ent is None:
+            raise UserError("En entreprenørbruker må knyttes til en profil (--entrepreneur ID).")
+        user.entrepreneur_id = ent.id
+    session.add(user)
+    session.flush()
+    return user
+
+
+# -- authorisation rules (one place, used by every route) ------------------------------------
+
+STAFF = ("admin", "reviewer", "municipal", "organiser")
+
+
+def organisation_ids(session: Session, user: User) -> set[int]:
+    """The organisation a municipal user belongs to and those below it (a kommune's bydeler)."""
+    if user.organisation_id is None:
+        return set()
+    ids, frontier = {user.organisation_id}, [user.organisation_id]
+    while frontier:
+        children = session.exec(
+            select(Organisation.id).where(col(Organisation.parent_id).in_(frontier))
+        ).all()
+        frontier = [c for c in children if c is not None and c not in ids]
+        ids.update(frontier)
+    return ids
+
+
+def can_edit_challenge(session: Session, user: User, challenge: Challenge) -> bool:
+    if user.role == "admin":
+        return True
+    return user.role == "municipal" and challenge.organisation_id in organisation_ids(session, user)
+
+
+def can_see_challenge(session: Session, user: User | None, challenge: Challenge) -> bool:
+    if challenge.status == "open":
+        return True
+    if user is None:
+        return False
+    return user.role in ("admin", "reviewer") or can_edit_challenge(session, user, challenge)
+
+
+def can_see_proposal(session: Session, user: User, proposal: Proposal) -> bool:
+    if user.role in ("admin", "reviewer"):
+        return True
+    if user.role == "entrepreneur":
+        return proposal.entrepreneur_id == user.entrepreneur_id
+    if user.role == "municipal":
+        ch = session.get(Challenge, proposal.challenge_id)
+        return ch is not None and can_edit_challenge(session, user, ch)
+    return False
