@@ -62,6 +62,15 @@ def _validation_error(exc: ImportValidationError) -> HTTPException:
     return HTTPException(422, [{"felt": e.field, "feil": e.reason} for e in exc.errors])
 
 
+def _import_one(session: Session, kind: str, row: dict[str, Any]) -> None:
+    """Save one record through the import rules (the API validates exactly like import)."""
+    try:
+        import_rows(session, kind, [row])
+    except ImportValidationError as exc:
+        session.rollback()
+        raise _validation_error(exc) from exc
+
+
 # -- challenges ------------------------------------------------------------------------------
 
 
@@ -110,11 +119,7 @@ def _save_challenge(
         ext = f"behov-{count + 1}-{np.random.default_rng().integers(1_000_000):06d}"
     row = {k: v for k, v in body.model_dump().items() if v is not None and v != []}
     row.update(id=ext, organisation=organisation)
-    try:
-        import_rows(session, "challenges", [row])
-    except ImportValidationError as exc:
-        session.rollback()
-        raise _validation_error(exc) from exc
+    _import_one(session, "challenges", row)
     session.commit()
     sync_engine(rt.engine, rt.store)
     ch = session.exec(select(Challenge).where(Challenge.external_id == ext)).one()
@@ -286,11 +291,7 @@ def _upsert_entrepreneur(session: Session, rt: Any, body: EntrepreneurIn, ext: s
     """Validate like an import row, save, and bring the index up to date."""
     row: dict[str, Any] = {k: v for k, v in body.model_dump().items() if v is not None and v != []}
     row["id"] = ext
-    try:
-        import_rows(session, "entrepreneurs", [row])
-    except ImportValidationError as exc:
-        session.rollback()
-        raise _validation_error(exc) from exc
+    _import_one(session, "entrepreneurs", row)
     session.commit()
     sync_engine(rt.engine, rt.store)
     return session.exec(select(Entrepreneur).where(Entrepreneur.external_id == ext)).one()
