@@ -594,6 +594,88 @@ def update_organisation(
     return _organisation_public(session, org)
 
 
+def _delete_unreferenced(session: Session, rt: Any, row: Any, refs: list[Any], why: str) -> None:
+    """Delete ``row`` only if nothing refers to it: the audit trail must stay whole."""
+    if any(session.exec(q).first() is not None for q in refs):
+        raise HTTPException(409, why)
+    session.delete(row)
+    session.commit()
+    sync_engine(rt.engine, rt.store)
+
+
+@router.delete("/challenges/{challenge_id}", status_code=204, tags=["behov"])
+def delete_challenge(
+    challenge_id: int,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("municipal", "admin"))],
+) -> None:
+    from models.tables import Proposal
+
+    ch = session.get(Challenge, challenge_id)
+    if ch is None:
+        raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
+    if not can_edit_challenge(session, user, ch):
+        raise HTTPException(403, "Du kan bare slette behov fra din egen organisasjon.")
+    _delete_unreferenced(
+        session,
+        rt,
+        ch,
+        [select(Proposal).where(Proposal.challenge_id == ch.id)],
+        "Behovet har forslag og en revisjonslogg; lukk det "
+        "(status «closed») i stedet for å slette det.",
+    )
+
+
+@router.delete("/entrepreneurs/{entrepreneur_id}", status_code=204, tags=["entreprenører"])
+def delete_entrepreneur(
+    entrepreneur_id: int,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("admin"))],
+) -> None:
+    from models.tables import Proposal
+
+    ent = session.get(Entrepreneur, entrepreneur_id)
+    if ent is None:
+        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    _delete_unreferenced(
+        session,
+        rt,
+        ent,
+        [
+            select(Proposal).where(Proposal.entrepreneur_id == ent.id),
+            select(User).where(User.entrepreneur_id == ent.id),
+        ],
+        "Entreprenøren har forslag eller brukere knyttet til seg; sletting av personopplysninger "
+        "må skje slik at revisjonsloggen beholdes (pseudonymisering).",
+    )
+
+
+@router.delete("/organisations/{organisation_id}", status_code=204, tags=["organisasjoner"])
+def delete_organisation(
+    organisation_id: int,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("admin"))],
+) -> None:
+    org = session.get(Organisation, organisation_id)
+    if org is None:
+        raise HTTPException(404, f"Fant ikke organisasjon {organisation_id}.")
+    _delete_unreferenced(
+        session,
+        rt,
+        org,
+        [
+            select(Challenge).where(Challenge.organisation_id == org.id),
+            select(Contact).where(Contact.organisation_id == org.id),
+            select(Organisation).where(Organisation.parent_id == org.id),
+            select(User).where(User.organisation_id == org.id),
+        ],
+        "Organisasjonen har behov, kontaktpersoner, brukere eller underenheter.",
+    )
+
+
 # -- search ----------------------------------------------------------------------------------
 
 

@@ -124,6 +124,10 @@ MATRIX = [
      {"admin"}),
     ("POST", "/api/v1/entrepreneurs", {**ENTREPRENEUR_BODY, "org_nr": "923609016"}, {"admin"}),
     ("DELETE", "/api/v1/contacts/{other_contact}", None, {"admin"}),
+    ("DELETE", "/api/v1/challenges/{own}", None, {"municipal", "admin"}),  # 409: has proposals
+    ("DELETE", "/api/v1/challenges/{other}", None, {"admin"}),
+    ("DELETE", "/api/v1/entrepreneurs/{me}", None, {"admin"}),  # 409: has a user
+    ("DELETE", "/api/v1/organisations/{own_org}", None, {"admin"}),  # 409: has challenges
 ]
 
 
@@ -197,3 +201,25 @@ def test_web_session_cookie_with_csrf(world) -> None:
     assert client.delete("/api/v1/session", headers={"X-CSRF-Token": csrf}).status_code == 204
     client.cookies.clear()
     assert client.get("/api/v1/audit").status_code == 401
+
+
+def test_delete_only_what_nothing_refers_to(world) -> None:
+    client, tokens, ids = world
+    admin = {"Authorization": f"Bearer {tokens['admin']}"}
+    r = client.delete(f"/api/v1/challenges/{ids['own']}", headers=admin)
+    assert r.status_code == 409 and "lukk det" in r.json()["detail"]
+    r = client.post("/api/v1/organisations", headers=admin, json={"name": "Tom etat"})
+    assert r.status_code == 201
+    assert client.delete(f"/api/v1/organisations/{r.json()['id']}", headers=admin
+                         ).status_code == 204
+    body = {**ENTREPRENEUR_BODY, "org_nr": "914778271", "name": "Kortvarig AS"}
+    r = client.post("/api/v1/entrepreneurs", headers=admin, json=body)
+    assert r.status_code == 201
+    eid = r.json()["id"]
+    assert client.delete(f"/api/v1/entrepreneurs/{eid}", headers=admin).status_code == 204
+    assert client.get(f"/api/v1/entrepreneurs/{eid}").status_code == 404
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    from models.db import session_scope
+
+    with session_scope(rt.engine) as session:
+        assert all(r.ok for r in rt.store.verify(session))  # the index followed
