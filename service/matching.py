@@ -123,6 +123,9 @@ class IndexStore:
         self._learned: tuple[float, LearnedModel | None] | None = None
         self.analyzer = NorwegianAnalyzer()
         self._lock = threading.RLock()
+        # One model object is shared by the server's threads; its C engine is not documented
+        # as safe for concurrent calls, so embedding is serialised (it uses both cores anyway).
+        self._embed_lock = threading.Lock()
         faiss.omp_set_num_threads(search_threads)
 
     # -- embedder ------------------------------------------------------------------------------
@@ -192,6 +195,11 @@ class IndexStore:
             model = self._learned[1]
         return model if model is not None and model.active else None
 
+    def embed_query(self, text: str) -> np.ndarray:
+        """One free-text query, embedded once (not cached: searches are rarely repeated)."""
+        with self._embed_lock:
+            return self.embedder.embed_queries([text])[0]
+
     def lexical(self, session: Session, name: str) -> BM25Index:
         """BM25 over the texts of the records in vector index ``name`` (rebuilt when it
         changes; building is fast, a few ms per thousand profiles)."""
@@ -243,11 +251,12 @@ class IndexStore:
         for start in range(0, len(missing), EMBED_BATCH):
             batch = missing[start : start + EMBED_BATCH]
             batch_texts = [t for _, t in batch]
-            vecs = (
-                emb.embed_queries(batch_texts)
-                if role == "query"
-                else emb.embed_passages(batch_texts)
-            )
+            with self._embed_lock:
+                vecs = (
+                    emb.embed_queries(batch_texts)
+                    if role == "query"
+                    else emb.embed_passages(batch_texts)
+                )
             for (h, _), v in zip(batch, vecs, strict=True):
                 found[h] = v
                 session.merge(

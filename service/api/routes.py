@@ -705,7 +705,7 @@ def search(
     index = rt.store.index(name)
     if len(index) == 0:
         return []
-    vec = rt.store.embedder.embed_queries([q])[0]
+    vec = rt.store.embed_query(q)
     bm25 = rt.store.lexical(session, name)
     ids = [int(str(i)) for i in bm25.ids]
     scores, found = index.search(vec, len(index))
