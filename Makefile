@@ -25,8 +25,14 @@ run: $(VENV)/.run-stamp
 	$(BIN)/brobygger demo seed
 	$(BIN)/brobygger serve
 
-# PostgreSQL server binaries for the persistence tests (the suite starts its own throwaway server).
+# PostgreSQL server binaries for the persistence tests (the suite starts its own throwaway
+# server) and Debian's Chromium for the browser tests (Playwright drives it; nothing downloads
+# a browser of its own).
 system-deps:
+	@if [ -x /usr/bin/chromium ]; then echo "Chromium: $$(/usr/bin/chromium --version)"; else \
+		echo "Installerer Chromium fra Debian-pakker ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "PostgreSQL: $$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | head -1)"; \
 	else \

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from service.api.proposals import router as proposals_router
 from service.api.routes import router
 from service.mail import OutboxWorker
 from service.runtime import Runtime, open_runtime
+from service.web.pages import HERE as WEB_DIR
+from service.web.pages import router as web_router
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -36,6 +39,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     app.include_router(router)
     app.include_router(proposals_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
     @app.get("/healthz", tags=["drift"])
     def healthz() -> dict[str, str]:
