@@ -11,12 +11,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from models.db import session_scope
-from models.importing import import_rows, read_rows
-from service.config import REPO_ROOT, Settings
+from service.config import Settings
 from service.evaluation import exposure_report
 from service.matching import sync_engine
-from service.runtime import open_runtime
+from service.runtime import open_runtime, seed_demo
 
 
 def main() -> int:
@@ -25,9 +23,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         rt = open_runtime(Settings(home=Path(tmp)))
-        with session_scope(rt.engine) as session:
-            for kind in ("contacts", "entrepreneurs", "challenges"):
-                import_rows(session, kind, read_rows(REPO_ROOT / "data" / "demo" / f"{kind}.json"))
+        seed_demo(rt)
         sync_engine(rt.engine, rt.store)
         report = exposure_report(rt, limit=args.limit)
         rt.engine.dispose()

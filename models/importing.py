@@ -33,7 +33,6 @@ from models.vocabulary import (
     LANGUAGES,
     OSLO_BYDELER,
     OSLO_ETATER,
-    THEMES,
 )
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -452,7 +451,6 @@ def import_rows(session: Session, kind: str, rows: Sequence[dict[str, Any]]) -> 
 
 
 __all__ = [
-    "THEMES",
     "ImportResult",
     "ImportValidationError",
     "RowError",

@@ -31,7 +31,7 @@ from service.matching import (
     sync_engine,
 )
 from service.ranker import save_proposals
-from service.runtime import Runtime, is_empty, open_runtime
+from service.runtime import Runtime, is_empty, open_runtime, seed_demo
 from service.schemas import discoveries_public, suggestions_public
 
 
@@ -464,11 +464,9 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         _err("Databasen har allerede data; hopper over demodata.")
         _ensure_index(rt)
         return 0
-    demo = rt.settings.data_dir / "demo"
-    with session_scope(rt.engine) as session:
-        for kind in ("contacts", "entrepreneurs", "challenges"):
-            result = import_rows(session, kind, read_rows(demo / f"{kind}.json"))
-            _err(f"Demodata: {len(result.created) + len(result.updated)} {kind} lastet inn.")
+    counts = seed_demo(rt)
+    _err(f"Demodata lastet inn: {counts['contacts']} kontaktpersoner, "
+         f"{counts['entrepreneurs']} entreprenører, {counts['challenges']} behov.")
     _seed_demo_users(rt)
     _err("Bygger søkeindeksen ...")
     _sync(rt)

@@ -58,6 +58,24 @@ def user_for_token(session: Session, token: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None (same answer for a wrong e-mail
+    and a wrong password, so the answer does not reveal who has an account)."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None or not user.active or not verify_password(password, user.password_hash):
+        return None
+    return user
+
+
+def revoke_token(session: Session, token: str) -> bool:
+    """Revoke one token (a browser session on log-out); False if it was unknown or revoked."""
+    row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
+    if row is None or row.revoked_at is not None:
+        return False
+    row.revoked_at = datetime.now(UTC)
+    return True
+
+
 def revoke_tokens(session: Session, user: User) -> int:
     count = 0
     for row in session.exec(

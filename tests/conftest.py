@@ -133,6 +133,17 @@ def st_embedder(minilm_path: str):
     return SentenceTransformerEmbedder(minilm_path, device="cpu")
 
 
+def demo_runtime(settings):
+    """A runtime on ``settings`` with the demo data loaded and indexed."""
+    from service.matching import sync_engine
+    from service.runtime import open_runtime, seed_demo
+
+    rt = open_runtime(settings)
+    seed_demo(rt)
+    sync_engine(rt.engine, rt.store)
+    return rt
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -33,6 +33,19 @@ _bearer = HTTPBearer(auto_error=False, description="API-token fra «brobygger us
 SESSION_COOKIE = "brobygger_session"
 CSRF_COOKIE = "brobygger_csrf"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+SESSION_SECONDS = 8 * 3600
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    """The browser session: the token in an HttpOnly cookie (JavaScript cannot read it)."""
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=SESSION_SECONDS
+    )
+
+
+def set_csrf_cookie(response: Response, value: str) -> None:
+    """The CSRF cookie is readable on purpose: pages echo it in forms and headers."""
+    response.set_cookie(CSRF_COOKIE, value, httponly=False, samesite="lax", max_age=SESSION_SECONDS)
 
 
 def optional_user(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,9 +12,18 @@ from sqlmodel import col, select
 
 from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS
-from service.api.deps import CurrentUser, RuntimeDep, SessionDep, require
+from service.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CurrentUser,
+    RuntimeDep,
+    SessionDep,
+    require,
+    set_csrf_cookie,
+    set_session_cookie,
+)
 from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
-from service.security import can_see_proposal
+from service.security import authenticate, can_see_proposal, issue_token, revoke_token
 from service.workflow import MARKET_DIALOGUE, WorkflowError, express_interest, transition
 
 router = APIRouter(prefix="/api/v1", tags=["vurdering"])
@@ -290,36 +300,21 @@ class LoginIn(BaseModel):
 def login(body: LoginIn, session: SessionDep, response: Response) -> dict[str, str]:
     """Log in with e-mail and password: sets an HttpOnly session cookie (a token stored
     hashed, like API tokens) and a CSRF cookie whose value must accompany changes."""
-    import secrets
-
-    from service.api.deps import CSRF_COOKIE, SESSION_COOKIE
-    from service.security import issue_token, verify_password
-
-    user = session.exec(select(User).where(User.email == body.email.strip().lower())).first()
-    if user is None or not user.active or not verify_password(body.password, user.password_hash):
+    user = authenticate(session, body.email, body.password)
+    if user is None:
         raise HTTPException(401, "Feil e-post eller passord.")
     token = issue_token(session, user, label="nettleser")
     session.commit()
     csrf = secrets.token_urlsafe(24)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600)
-    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, samesite="lax", max_age=8 * 3600)
+    set_session_cookie(response, token)
+    set_csrf_cookie(response, csrf)
     return {"role": user.role, "email": user.email, "csrf_token": csrf}
 
 
 @router.delete("/session", status_code=204, tags=["innlogging"])
 def logout(request: Request, session: SessionDep, response: Response) -> None:
-    from models.tables import ApiToken
-    from service.api.deps import CSRF_COOKIE, SESSION_COOKIE
-    from service.security import token_hash
-
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
-        if row is not None and row.revoked_at is None:
-            from datetime import UTC
-            from datetime import datetime as dt
-
-            row.revoked_at = dt.now(UTC)
-            session.commit()
+    if token and revoke_token(session, token):
+        session.commit()
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

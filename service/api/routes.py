@@ -22,7 +22,6 @@ from service.matching import (
     ENTREPRENEURS,
     challenge_text,
     discover,
-    entrepreneur_text,
     suggest,
     sync_engine,
 )
@@ -746,6 +745,3 @@ def stats(
         select(func.count()).select_from(Challenge).where(Challenge.status == "open")
     ).one()
     return {"entrepreneurs": count, "open_challenges": open_count, "index": rt.store.manifests()}
-
-
-__all__ = ["router", "entrepreneur_text"]

@@ -14,8 +14,15 @@ from sqlmodel import col, select
 
 from models.tables import Challenge, Contact, Organisation, User
 from models.vocabulary import THEMES
-from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, OptionalUser, SessionDep
-from service.security import issue_token, verify_password
+from service.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    OptionalUser,
+    SessionDep,
+    set_csrf_cookie,
+    set_session_cookie,
+)
+from service.security import authenticate, issue_token, revoke_token
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -51,7 +58,7 @@ def render(
         status_code=status_code,
     )
     if request.cookies.get(CSRF_COOKIE) != token:
-        response.set_cookie(CSRF_COOKIE, token, samesite="lax", max_age=8 * 3600)
+        set_csrf_cookie(response, token)
     return response
 
 
@@ -112,33 +119,23 @@ def login(
         errors["email"] = "Skriv inn e-postadressen din."
     if not password:
         errors["password"] = "Skriv inn passordet ditt."
-    found = None
-    if not errors:
-        found = session.exec(select(User).where(User.email == email.strip().lower())).first()
-        if found is None or not found.active or not verify_password(password, found.password_hash):
-            errors["password"] = "Feil e-post eller passord."
+    found = None if errors else authenticate(session, email, password)
+    if not errors and found is None:
+        errors["password"] = "Feil e-post eller passord."
     if errors or found is None:
         return render(request, "login.html", None, status_code=400, email=email, errors=errors)
     token = issue_token(session, found, label="nettleser")
     session.commit()
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", max_age=8 * 3600)
+    set_session_cookie(response, token)
     return response
 
 
 @router.post("/logg-ut")
 def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
-    from datetime import UTC, datetime
-
-    from models.tables import ApiToken
-    from service.security import token_hash
-
     token = request.cookies.get(SESSION_COOKIE)
-    if token and csrf and csrf == request.cookies.get(CSRF_COOKIE):
-        row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
-        if row is not None and row.revoked_at is None:
-            row.revoked_at = datetime.now(UTC)
-            session.commit()
+    if token and csrf and csrf == request.cookies.get(CSRF_COOKIE) and revoke_token(session, token):
+        session.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

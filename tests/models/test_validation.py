@@ -3,7 +3,7 @@ import pytest
 from models.validation import org_nr_problem, place_problem, theme_problem, with_check_digit
 
 
-@pytest.mark.parametrize("nr", ["974760673", "923609016", "987 654 321"[:0] + "914778271"])
+@pytest.mark.parametrize("nr", ["974760673", "923609016", "914778271"])
 def test_real_org_numbers_pass_mod11(nr: str) -> None:
     # 974760673 is Brønnøysundregistrene, 923609016 Equinor, 914778271 a valid test number
     assert org_nr_problem(nr) is None

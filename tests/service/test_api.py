@@ -8,23 +8,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from models.db import session_scope
-from models.importing import import_rows, read_rows
+from models.importing import import_rows
 from service.app import create_app
 from service.config import Settings
 from service.matching import sync_engine
 from service.runtime import open_runtime
 from service.security import create_user, issue_token
-from tests.conftest import REPO
+from tests.conftest import demo_runtime
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("api-home")
-    rt = open_runtime(Settings(home=home))
-    with session_scope(rt.engine) as session:
-        for kind in ("contacts", "entrepreneurs", "challenges"):
-            import_rows(session, kind, read_rows(REPO / "data" / "demo" / f"{kind}.json"))
-    sync_engine(rt.engine, rt.store)
+    rt = demo_runtime(Settings(home=home))
     with session_scope(rt.engine) as session:
         token = issue_token(session, create_user(session, email="r@test.no", role="reviewer"))
     with TestClient(create_app(rt), headers={"Authorization": f"Bearer {token}"}) as c:

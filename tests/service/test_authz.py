@@ -9,15 +9,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from models.db import session_scope
-from models.importing import import_rows, read_rows
 from models.tables import Challenge, Entrepreneur, Proposal
 from service.app import create_app
 from service.config import Settings
-from service.matching import sync_engine
 from service.ranker import save_proposals
-from service.runtime import open_runtime
 from service.security import create_user, issue_token
-from tests.conftest import REPO
+from tests.conftest import demo_runtime
 
 ROLES = ("public", "admin", "reviewer", "municipal", "entrepreneur", "organiser")
 
@@ -25,11 +22,7 @@ ROLES = ("public", "admin", "reviewer", "municipal", "entrepreneur", "organiser"
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
     home: Path = tmp_path_factory.mktemp("authz")
-    rt = open_runtime(Settings(home=home))
-    with session_scope(rt.engine) as session:
-        for kind in ("contacts", "entrepreneurs", "challenges"):
-            import_rows(session, kind, read_rows(REPO / "data" / "demo" / f"{kind}.json"))
-    sync_engine(rt.engine, rt.store)
+    rt = demo_runtime(Settings(home=home))
     tokens: dict[str, str] = {}
     with session_scope(rt.engine) as session:
         extra = {"municipal": {"organisation": "Bydel Grorud"},

@@ -13,16 +13,13 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from models.db import session_scope
-from models.importing import import_rows, read_rows
 from models.tables import Contact, OutboxMessage, Proposal, User
 from service.app import create_app
 from service.config import Settings
 from service.mail import Journal, deliver_due, smtp_sender
-from service.matching import sync_engine
-from service.runtime import open_runtime
 from service.security import create_user, issue_token
 from service.workflow import transition
-from tests.conftest import REPO, wait_for
+from tests.conftest import demo_runtime, wait_for
 
 
 class Inbox:
@@ -54,11 +51,7 @@ def smtp():
 def _world(home: Path, smtp_port: int):
     settings = Settings(home=home, smtp_host="127.0.0.1", smtp_port=smtp_port,
                         outbox_interval=0.2)
-    rt = open_runtime(settings)
-    with session_scope(rt.engine) as session:
-        for kind in ("contacts", "entrepreneurs", "challenges"):
-            import_rows(session, kind, read_rows(REPO / "data" / "demo" / f"{kind}.json"))
-    sync_engine(rt.engine, rt.store)
+    rt = demo_runtime(settings)
     tokens = {}
     with session_scope(rt.engine) as session:
         for role, extra in (("municipal", {"organisation": "Bydel Grorud"}), ("reviewer", {}),
