@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint system-deps clean
+.PHONY: run test lint system-deps screenshots clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ lint: $(VENV)/.dev-stamp
 
 test: $(VENV)/.dev-stamp system-deps lint
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest
+
+# The screenshots in docs/screenshots (linked from the README), taken by the browser tests.
+screenshots: $(VENV)/.dev-stamp system-deps
+	rm -rf docs/screenshots
+	BROBYGGER_SCREENSHOTS=$(CURDIR)/docs/screenshots HF_HUB_OFFLINE=1 \
+		$(BIN)/pytest -q tests/web/test_browser.py
 
 clean:
 	rm -rf $(VENV) var

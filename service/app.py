@@ -13,8 +13,9 @@ from service.api.proposals import router as proposals_router
 from service.api.routes import router
 from service.mail import OutboxWorker
 from service.runtime import Runtime, open_runtime
-from service.web.pages import HERE as WEB_DIR
-from service.web.pages import router as web_router
+from service.web import admin, entrepreneur, needs, pages, review
+from service.web.common import HERE as WEB_DIR
+from service.web.common import LoginRequired, PageError, error_page, login_redirect
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -39,7 +40,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     app.include_router(router)
     app.include_router(proposals_router)
-    app.include_router(web_router)
+    for web in (pages, needs, review, entrepreneur, admin):
+        app.include_router(web.router)
+    app.add_exception_handler(LoginRequired, login_redirect)
+    app.add_exception_handler(PageError, error_page)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
     @app.get("/healthz", tags=["drift"])

@@ -31,7 +31,15 @@ from service.matching import (
     sync_engine,
 )
 from service.ranker import save_proposals
-from service.runtime import Runtime, is_empty, open_runtime, seed_demo
+from service.runtime import (
+    DEMO_PASSWORD,
+    Runtime,
+    is_empty,
+    open_runtime,
+    seed_demo,
+    seed_demo_proposals,
+    seed_demo_users,
+)
 from service.schemas import discoveries_public, suggestions_public
 
 
@@ -425,29 +433,6 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     return 0
 
 
-DEMO_USERS: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("admin", "admin@brobygger.example.no", {}),
-    ("reviewer", "innovasjon@oslo.example.no", {}),
-    ("municipal", "kari.nordby@bgr.oslo.kommune.no", {"organisation": "Bydel Grorud"}),
-    ("entrepreneur", "post@jobbverkstedet.example.no", {"entrepreneur": "se-jobbverkstedet"}),
-    ("organiser", "sosent@example.no", {}),
-)
-DEMO_PASSWORD = "brobygger-demo"
-
-
-def _seed_demo_users(rt: Runtime) -> None:
-    from service.security import create_user, issue_token
-
-    lines = []
-    with session_scope(rt.engine) as session:
-        for role, email, extra in DEMO_USERS:
-            user = create_user(session, email=email, role=role, password=DEMO_PASSWORD, **extra)
-            lines.append(f"{role:<12} {email:<36} token: {issue_token(session, user, 'demo')}")
-    path = rt.settings.home / "demo-innlogging.txt"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    path.chmod(0o600)
-
-
 def _print_demo_logins(rt: Runtime) -> None:
     path = rt.settings.home / "demo-innlogging.txt"
     if path.exists():
@@ -465,11 +450,14 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         _ensure_index(rt)
         return 0
     counts = seed_demo(rt)
-    _err(f"Demodata lastet inn: {counts['contacts']} kontaktpersoner, "
-         f"{counts['entrepreneurs']} entreprenører, {counts['challenges']} behov.")
-    _seed_demo_users(rt)
+    _err(
+        f"Demodata lastet inn: {counts['contacts']} kontaktpersoner, "
+        f"{counts['entrepreneurs']} entreprenører, {counts['challenges']} behov."
+    )
+    seed_demo_users(rt)
     _err("Bygger søkeindeksen ...")
     _sync(rt)
+    _err(f"{seed_demo_proposals(rt)} forslag lagt i vurderingskøen.")
     return 0
 
 

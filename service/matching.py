@@ -448,11 +448,18 @@ def _record_vector(store: IndexStore, session: Session, text: str) -> np.ndarray
 
 
 def _candidates(
-    session: Session, store: IndexStore, name: str, text: str, n: int
+    session: Session,
+    store: IndexStore,
+    name: str,
+    text: str,
+    n: int,
+    vec: np.ndarray | None = None,
 ) -> tuple[list[int], dict[int, float], dict[int, float]]:
-    """Dense and lexical candidates, united; cosine and lexical share for each."""
+    """Dense and lexical candidates, united; cosine and lexical share for each. ``vec`` is
+    the text's vector when it is not a stored record (a draft)."""
     index = store.index(name)
-    vec = _record_vector(store, session, text)
+    if vec is None:
+        vec = _record_vector(store, session, text)
     scores, ids = index.search(vec, n)
     cosine = {int(i): float(sc) for sc, i in zip(scores[0], ids[0], strict=True) if i >= 0}
     bm25 = store.lexical(session, name)
@@ -603,6 +610,33 @@ def _finish(
     return MatchResult(
         suggestions=top, rows=rows, below_threshold=total - len(ranked), ranker_version=version
     )
+
+
+def preview(
+    session: Session, store: IndexStore, draft: Challenge, *, limit: int = 5
+) -> MatchResult:
+    """Suggestions for a need that is still being written: the draft is embedded once and
+    not cached (drafts change with every keystroke), and the explanation is the short one
+    (themes, area, score parts) without the sentence pairs of a saved need."""
+    text = challenge_text(draft)
+    found, cosine, share = _candidates(
+        session, store, ENTREPRENEURS, text, 50, vec=store.embed_query(text)
+    )
+    rows: dict[int, Any] = {
+        e.id: e
+        for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(found)))
+        if e.id is not None
+    }
+    ids = [i for i in found if i in rows]
+    stats = decision_stats(session, ids)
+    ranked = score_candidates(
+        _challenge_profile(session, draft),
+        [_entrepreneur_profile(rows[i], stats) for i in ids],
+        [Evidence(cosine=cosine[i], lexical=share.get(i, 0.0)) for i in ids],
+        theme_labels=THEMES,
+    )
+    good = above_threshold(ranked)
+    return MatchResult(suggestions=good[:limit], rows=rows, below_threshold=len(ranked) - len(good))
 
 
 def score_pair(

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from matcher.ranking import RANKER_VERSION
 from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS
 from service.mail import enqueue_handoff
@@ -122,6 +123,47 @@ def propose_for_challenge(
     return save_proposals(session, challenge, suggest(session, store, challenge, limit=limit))
 
 
+def _scored_proposal(
+    session: Session,
+    store: IndexStore,
+    challenge: Challenge,
+    ent: Entrepreneur,
+    *,
+    origin: str,
+    actor: str,
+    action: str,
+    reason: str,
+) -> Proposal:
+    """A new proposal for one given pair, scored and explained like a system proposal, and
+    its first line in the audit log."""
+    s = score_pair(session, store, challenge, ent)
+    proposal = Proposal(
+        challenge_id=challenge.id or 0,
+        entrepreneur_id=ent.id or 0,
+        origin=origin,
+        score=s.score,
+        features={k: float(v) for k, v in s.features.items()},
+        explanation=s.explanation,
+        ranker_version=s.explanation.get("scorer", RANKER_VERSION),
+        status="proposed",
+    )
+    session.add(proposal)
+    session.flush()
+    session.add(
+        ReviewEvent(
+            proposal_id=proposal.id or 0,
+            actor=actor,
+            action=action,
+            to_status="proposed",
+            score=s.score,
+            explanation=s.explanation,
+            ranker_version=proposal.ranker_version,
+            reason=reason,
+        )
+    )
+    return proposal
+
+
 def express_interest(
     session: Session, store: IndexStore, user: User, challenge: Challenge
 ) -> Proposal:
@@ -139,29 +181,53 @@ def express_interest(
     ).first()
     if existing is not None:
         return existing
-    s = score_pair(session, store, challenge, ent)
-    proposal = Proposal(
-        challenge_id=challenge.id or 0,
-        entrepreneur_id=ent.id or 0,
+    return _scored_proposal(
+        session,
+        store,
+        challenge,
+        ent,
         origin="entrepreneur",
-        score=s.score,
-        features=s.features,
-        explanation=s.explanation,
-        ranker_version=s.explanation.get("scorer", "standard-v2"),
-        status="proposed",
+        actor=user.email,
+        action="interest",
+        reason="Entreprenøren meldte interesse.",
     )
-    session.add(proposal)
-    session.flush()
-    session.add(
-        ReviewEvent(
-            proposal_id=proposal.id or 0,
-            actor=user.email,
-            action="interest",
-            to_status="proposed",
-            score=s.score,
-            explanation=s.explanation,
-            ranker_version=proposal.ranker_version,
-            reason="Entreprenøren meldte interesse.",
+
+
+def send_to_review(
+    session: Session,
+    store: IndexStore,
+    user: User,
+    challenge: Challenge,
+    entrepreneur_ids: list[int],
+) -> list[Proposal]:
+    """Municipal staff pass chosen suggestions on to the review queue (origin ``staff``).
+
+    Each proposal carries the same score and explanation the staff member saw; pairs that
+    already have a proposal are left alone (a decision already taken is never overwritten)."""
+    if challenge.status != "open":
+        raise IllegalTransition("Behovet er ikke åpent, så det kan ikke sendes forslag.")
+    existing = set(
+        session.exec(
+            select(Proposal.entrepreneur_id).where(Proposal.challenge_id == challenge.id)
+        ).all()
+    )
+    created = []
+    for eid in dict.fromkeys(entrepreneur_ids):
+        ent = session.get(Entrepreneur, eid)
+        if ent is None:
+            raise WorkflowError(f"Fant ikke entreprenør {eid}.")
+        if eid in existing:
+            continue
+        created.append(
+            _scored_proposal(
+                session,
+                store,
+                challenge,
+                ent,
+                origin="staff",
+                actor=user.email,
+                action="propose",
+                reason="Sendt til vurdering av kommunen.",
+            )
         )
-    )
-    return proposal
+    return created

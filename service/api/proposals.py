@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
@@ -23,8 +23,21 @@ from service.api.deps import (
     set_session_cookie,
 )
 from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
-from service.security import authenticate, can_see_proposal, issue_token, revoke_token
-from service.workflow import MARKET_DIALOGUE, WorkflowError, express_interest, transition
+from service.security import (
+    authenticate,
+    can_edit_challenge,
+    can_see_challenge,
+    can_see_proposal,
+    issue_token,
+    revoke_token,
+)
+from service.workflow import (
+    MARKET_DIALOGUE,
+    WorkflowError,
+    express_interest,
+    send_to_review,
+    transition,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["vurdering"])
 
@@ -203,6 +216,35 @@ def interest(
         raise HTTPException(exc.status, str(exc)) from exc
     session.commit()
     return _public(session, p)
+
+
+class SendIn(BaseModel):
+    entrepreneur_ids: list[int] = Field(min_length=1, max_length=50)
+
+
+@router.post(
+    "/challenges/{challenge_id}/proposals", response_model=list[ProposalPublic], status_code=201
+)
+def send_suggestions_to_review(
+    challenge_id: int,
+    body: SendIn,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, Depends(require("municipal", "admin"))],
+) -> list[ProposalPublic]:
+    """Pass chosen suggestions on to the review queue (origin ``staff``); pairs that already
+    have a proposal are left as they are."""
+    ch = session.get(Challenge, challenge_id)
+    if ch is None or not can_see_challenge(session, user, ch):
+        raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
+    if not can_edit_challenge(session, user, ch):
+        raise HTTPException(403, "Du kan bare sende forslag for din egen organisasjons behov.")
+    try:
+        created = send_to_review(session, rt.store, user, ch, body.entrepreneur_ids)
+    except WorkflowError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    session.commit()
+    return [_public(session, p) for p in created]
 
 
 # -- pipeline and outcomes ----------------------------------------------------------------

@@ -7,24 +7,23 @@ from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from matcher.retrieval import fuse, lexical_confidence, top_k
-from matcher.text import profile_warnings
-from models.importing import ImportValidationError, import_rows
+from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, User
 from models.vocabulary import CHALLENGE_STATUSES, THEMES
 from service.api.deps import CurrentUser, OptionalUser, RuntimeDep, SessionDep, require
 from service.matching import (
     CHALLENGES,
     ENTREPRENEURS,
-    challenge_text,
     discover,
     suggest,
     sync_engine,
 )
+from service.records import NotAllowed, save_challenge, save_entrepreneur
 from service.schemas import (
     ChallengePublic,
     ContactPublic,
@@ -39,7 +38,7 @@ from service.schemas import (
     suggestions_public,
 )
 from service.security import STAFF, can_edit_challenge, can_see_challenge, organisation_ids
-from service.workflow import MARKET_DIALOGUE, propose_for_challenge
+from service.workflow import MARKET_DIALOGUE
 
 router = APIRouter(prefix="/api/v1")
 
@@ -61,15 +60,6 @@ def _validation_error(exc: ImportValidationError) -> HTTPException:
     return HTTPException(422, [{"felt": e.field, "feil": e.reason} for e in exc.errors])
 
 
-def _import_one(session: Session, kind: str, row: dict[str, Any]) -> None:
-    """Save one record through the import rules (the API validates exactly like import)."""
-    try:
-        import_rows(session, kind, [row])
-    except ImportValidationError as exc:
-        session.rollback()
-        raise _validation_error(exc) from exc
-
-
 # -- challenges ------------------------------------------------------------------------------
 
 
@@ -87,6 +77,11 @@ class ChallengeIn(BaseModel):
     contact_email: str | None = None
     deadline: str | None = None
     status: str = "open"
+    propose: bool = Field(
+        default=True,
+        description="Send forslag over terskelen rett til vurderingskøen (ellers velger "
+        "kommunen selv hvilke som sendes)",
+    )
 
 
 class ChallengeSaved(BaseModel):
@@ -99,36 +94,18 @@ class ChallengeSaved(BaseModel):
 def _save_challenge(
     session: Session, rt: Any, user: User, body: ChallengeIn, existing: Challenge | None
 ) -> ChallengeSaved:
-    orgs = organisation_ids(session, user)
-    organisation = body.organisation
-    if organisation is None:
-        if existing is not None:
-            organisation = _org_name(session, existing.organisation_id)
-        elif user.organisation_id is not None:
-            organisation = _org_name(session, user.organisation_id)
-        else:
-            raise HTTPException(422, [{"felt": "organisation", "feil": "mangler"}])
-    if user.role == "municipal":
-        org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
-        if org is None or org.id not in orgs:
-            raise HTTPException(403, "Du kan bare legge inn behov for din egen organisasjon.")
-    ext = body.id or (existing.external_id if existing else None)
-    if ext is None:
-        count = session.exec(select(func.count()).select_from(Challenge)).one()
-        ext = f"behov-{count + 1}-{np.random.default_rng().integers(1_000_000):06d}"
-    row = {k: v for k, v in body.model_dump().items() if v is not None and v != []}
-    row.update(id=ext, organisation=organisation)
-    _import_one(session, "challenges", row)
-    session.commit()
-    sync_engine(rt.engine, rt.store)
-    ch = session.exec(select(Challenge).where(Challenge.external_id == ext)).one()
-    created = propose_for_challenge(session, rt.store, ch)
-    session.commit()
-    warnings = profile_warnings(challenge_text(ch), kind="need", target_groups=ch.target_groups)
+    data = body.model_dump(exclude={"propose"})
+    try:
+        saved = save_challenge(session, rt, user, data, existing, propose=body.propose)
+    except ImportValidationError as exc:
+        raise _validation_error(exc) from exc
+    except NotAllowed as exc:
+        raise HTTPException(403, str(exc)) from exc
+    ch = saved.challenge
     return ChallengeSaved(
         challenge=challenge_public(ch, _org_name(session, ch.organisation_id)),
-        proposals_created=len(created),
-        warnings=warnings,
+        proposals_created=len(saved.proposals),
+        warnings=saved.warnings,
     )
 
 
@@ -287,13 +264,10 @@ def get_entrepreneur(
 
 
 def _upsert_entrepreneur(session: Session, rt: Any, body: EntrepreneurIn, ext: str) -> Entrepreneur:
-    """Validate like an import row, save, and bring the index up to date."""
-    row: dict[str, Any] = {k: v for k, v in body.model_dump().items() if v is not None and v != []}
-    row["id"] = ext
-    _import_one(session, "entrepreneurs", row)
-    session.commit()
-    sync_engine(rt.engine, rt.store)
-    return session.exec(select(Entrepreneur).where(Entrepreneur.external_id == ext)).one()
+    try:
+        return save_entrepreneur(session, rt, body.model_dump(), ext)[0]
+    except ImportValidationError as exc:
+        raise _validation_error(exc) from exc
 
 
 @router.post(

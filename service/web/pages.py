@@ -1,70 +1,27 @@
-"""Pages: public open needs, public contact persons per field, log in / log out."""
+"""Pages for everyone: open needs, public contact persons per field, log in / log out, and
+the start page of each role."""
 
 from __future__ import annotations
 
-import secrets
 from collections import defaultdict
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from sqlmodel import col, select
 
-from models.tables import Challenge, Contact, Organisation, User
+from models.tables import Challenge, Contact, Organisation
 from models.vocabulary import THEMES
-from service.api.deps import (
-    CSRF_COOKIE,
-    SESSION_COOKIE,
-    OptionalUser,
-    SessionDep,
-    set_csrf_cookie,
-    set_session_cookie,
-)
+from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, set_session_cookie
 from service.security import authenticate, issue_token, revoke_token
+from service.web.common import WebUser, render, safe_next, start_page
 
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals["THEMES"] = THEMES
 router = APIRouter(include_in_schema=False)
-
-ROLE_LABELS = {
-    "admin": "administrator",
-    "reviewer": "saksbehandler",
-    "municipal": "kommuneansatt",
-    "entrepreneur": "entreprenør",
-    "organiser": "arrangør",
-}
-
-
-def _csrf(request: Request) -> str:
-    return request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-
-
-def render(
-    request: Request, name: str, user: User | None, status_code: int = 200, **context: Any
-) -> Response:
-    token = _csrf(request)
-    response = templates.TemplateResponse(
-        request,
-        name,
-        {
-            "user": user,
-            "role_label": ROLE_LABELS.get(user.role, "") if user else "",
-            "csrf": token,
-            **context,
-        },
-        status_code=status_code,
-    )
-    if request.cookies.get(CSRF_COOKIE) != token:
-        set_csrf_cookie(response, token)
-    return response
 
 
 @router.get("/", response_class=HTMLResponse)
 def open_needs(
-    request: Request, session: SessionDep, user: OptionalUser, tema: str | None = None
+    request: Request, session: SessionDep, user: WebUser, tema: str | None = None
 ) -> Response:
     rows = session.exec(
         select(Challenge, Organisation)
@@ -78,7 +35,7 @@ def open_needs(
 
 
 @router.get("/kontakter", response_class=HTMLResponse)
-def contacts(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+def contacts(request: Request, session: SessionDep, user: WebUser) -> Response:
     by_field: dict[str, list[tuple[Contact, str]]] = defaultdict(list)
     orgs = {o.id: o.name for o in session.exec(select(Organisation))}
     for c in session.exec(
@@ -92,19 +49,29 @@ def contacts(request: Request, session: SessionDep, user: OptionalUser) -> Respo
     return render(request, "contacts.html", user, fields=fields)
 
 
+@router.get("/start")
+def start(user: WebUser) -> Response:
+    """Each role's own start page (log in first when needed)."""
+    if user is None:
+        return RedirectResponse("/logg-inn?neste=/start", status_code=303)
+    return RedirectResponse(start_page(user), status_code=303)
+
+
 @router.get("/logg-inn", response_class=HTMLResponse)
-def login_form(request: Request, user: OptionalUser) -> Response:
-    return render(request, "login.html", user, errors={}, email="")
+def login_form(request: Request, user: WebUser, neste: str | None = None) -> Response:
+    return render(request, "login.html", user, errors={}, email="", neste=safe_next(neste) or "")
 
 
 @router.post("/logg-inn", response_class=HTMLResponse)
 def login(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf: Annotated[str, Form()] = "",
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+    neste: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    target = safe_next(neste) or ""
     if not csrf or csrf != request.cookies.get(CSRF_COOKIE):
         return render(
             request,
@@ -112,6 +79,7 @@ def login(
             None,
             status_code=403,
             email=email,
+            neste=target,
             errors={"form": "Skjemaet var utløpt. Prøv igjen."},
         )
     errors = {}
@@ -123,18 +91,24 @@ def login(
     if not errors and found is None:
         errors["password"] = "Feil e-post eller passord."
     if errors or found is None:
-        return render(request, "login.html", None, status_code=400, email=email, errors=errors)
+        return render(
+            request, "login.html", None, status_code=400, email=email, neste=target, errors=errors
+        )
     token = issue_token(session, found, label="nettleser")
     session.commit()
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(target or start_page(found), status_code=303)
     set_session_cookie(response, token)
     return response
 
 
 @router.post("/logg-ut")
 def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] = "") -> Response:
+    """Log out: the session token is revoked, not only forgotten by the browser. Without the
+    form's CSRF value nothing happens (another site cannot log a user out)."""
+    if not csrf or csrf != request.cookies.get(CSRF_COOKIE):
+        return RedirectResponse("/", status_code=303)
     token = request.cookies.get(SESSION_COOKIE)
-    if token and csrf and csrf == request.cookies.get(CSRF_COOKIE) and revoke_token(session, token):
+    if token and revoke_token(session, token):
         session.commit()
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

@@ -85,6 +85,10 @@ MATRIX = [
     ("GET", "/api/v1/challenges/{own}/suggestions", None, {"municipal", "reviewer", "admin"}),
     ("GET", "/api/v1/challenges/{other}/suggestions", None, {"reviewer", "admin"}),
     ("POST", "/api/v1/challenges/{own}/interest", None, {"entrepreneur"}),
+    ("POST", "/api/v1/challenges/{own}/proposals", {"entrepreneur_ids": ["{someone}"]},
+     {"municipal", "admin"}),
+    ("POST", "/api/v1/challenges/{other}/proposals", {"entrepreneur_ids": ["{someone}"]},
+     {"admin"}),
     ("GET", "/api/v1/entrepreneurs", None, ALL),
     ("GET", "/api/v1/entrepreneurs/{someone}", None, ALL),
     ("PUT", "/api/v1/entrepreneurs/{me}", ENTREPRENEUR_BODY, {"entrepreneur", "admin"}),
@@ -130,6 +134,8 @@ def test_route_role_matrix(world, method: str, path: str, body: dict | None,
                            allowed: set[str]) -> None:
     client, tokens, ids = world
     url = path.format(**ids)
+    if body and "entrepreneur_ids" in body:  # placeholders for ids known only at run time
+        body = {"entrepreneur_ids": [ids[x.strip("{}")] for x in body["entrepreneur_ids"]]}
     for role in ROLES:
         r = _call(client, tokens, role, method, url, body)
         if role in allowed:

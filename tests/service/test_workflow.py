@@ -242,3 +242,38 @@ def test_pipeline_dates_and_outcomes_per_field(home: Path, smtp) -> None:
         events = client.get(f"/api/v1/proposals/{pid}/events", headers=h["reviewer"]).json()
         assert events[-1]["action"] == "outcome" and "Pilot fra mars" in events[-1]["reason"]
     rt.engine.dispose()
+
+
+def test_municipal_staff_choose_which_suggestions_go_to_review(home: Path) -> None:
+    rt, h = _world(home, _free_port())
+    with TestClient(create_app(rt)) as client:
+        r = client.post("/api/v1/challenges", headers=h["municipal"], json={
+            "title": "Sykkelverksted for ungdom",
+            "description": "Vi trenger et verksted der ungdom i bydelen kan få arbeidstrening "
+                           "med en fast veileder, gjerne med sykkelreparasjon.",
+            "themes": ["arbeidsinkludering", "barn-og-unge"], "propose": False})
+        assert r.status_code == 201 and r.json()["proposals_created"] == 0
+        cid = r.json()["challenge"]["id"]
+        sug = client.get(f"/api/v1/challenges/{cid}/suggestions",
+                         headers=h["municipal"]).json()["suggestions"]
+        chosen = [s["entrepreneur"]["id"] for s in sug[:2]]
+        r = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
+                        json={"entrepreneur_ids": chosen})
+        assert r.status_code == 201, r.text
+        sent = r.json()
+        assert [p["entrepreneur"]["id"] for p in sent] == chosen
+        assert all(p["origin"] == "staff" and p["status"] == "proposed" for p in sent)
+        # the explanation the staff member saw travels with the proposal
+        assert sent[0]["score"] == pytest.approx(sug[0]["score"], abs=1e-3)
+        assert sent[0]["explanation"]["themes"] == sug[0]["explanation"]["themes"]
+        again = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
+                            json={"entrepreneur_ids": chosen})
+        assert again.status_code == 201 and again.json() == []  # nothing duplicated
+        events = client.get(f"/api/v1/proposals/{sent[0]['id']}/events",
+                            headers=h["reviewer"]).json()
+        assert [(e["action"], e["actor"]) for e in events] == [("propose", "municipal@test.no")]
+        assert events[0]["reason"] == "Sendt til vurdering av kommunen."
+        bad = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
+                          json={"entrepreneur_ids": [999999]})
+        assert bad.status_code == 400 and "Fant ikke entreprenør" in bad.json()["detail"]
+    rt.engine.dispose()

@@ -1,5 +1,7 @@
-"""The web pages in a real browser (Debian's Chromium driven by Playwright), with an
-accessibility check (axe-core) on every page at phone and desktop sizes."""
+"""The web pages in a real browser (Debian's Chromium driven by Playwright) on a live server:
+the public pages and each role's main journey end to end, with an accessibility check
+(axe-core) on every page visited and screenshots of the main pages (``BROBYGGER_SCREENSHOTS``
+chooses where; ``make screenshots`` puts them in docs/screenshots)."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from models.importing import import_rows
 from service.app import create_app
 from service.config import Settings
 from service.matching import sync_engine
-from service.security import create_user
+from service.runtime import DEMO_PASSWORD, DEMO_USERS, seed_demo_proposals, seed_demo_users
 from tests.conftest import IN_CI, REPO, _free_port, demo_runtime, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 HOSTILE = "<script>alert('x')</script> Hjelp"
-SHOTS = REPO / "test-artifacts" / "screenshots"
+DOCS = bool(os.environ.get("BROBYGGER_SCREENSHOTS"))
+SHOTS = Path(os.environ.get("BROBYGGER_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots")
 VIEWPORTS = {"mobil": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 # Flags for a headless browser on a machine without network (see the env docs).
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,9 +35,9 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 def live(tmp_path_factory: pytest.TempPathFactory):
     home: Path = tmp_path_factory.mktemp("web")
     rt = demo_runtime(Settings(home=home))
+    seed_demo_users(rt)
+    seed_demo_proposals(rt)
     with session_scope(rt.engine) as session:
-        create_user(session, email="innovasjon@oslo.example.no", role="reviewer",
-                    name="Ingrid Innovasjon", password="brobygger-demo")
         import_rows(session, "challenges", [{
             "id": "ch-markup", "organisation": "Bydel Sagene", "title": HOSTILE,
             "description": "Vi trenger hjelp <b>nå</b> <img src=x onerror=alert(2)>.",
@@ -77,9 +80,17 @@ def _check_accessibility(page) -> None:
                          for v in serious]
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, element=None) -> None:
+    """A full-page PNG for the test artifacts; for the docs (``BROBYGGER_SCREENSHOTS`` set)
+    a compact JPEG of what the viewport shows, or of one ``element``."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    target = element if element is not None else page
+    if DOCS:
+        target.screenshot(path=str(SHOTS / f"{name}.jpg"), type="jpeg", quality=80)
+    elif element is None:
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    else:
+        element.screenshot(path=str(SHOTS / f"{name}.png"))
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -134,7 +145,7 @@ def test_keyboard_login_errors_and_logout(live, browser) -> None:
     _check_accessibility(page)
     page.get_by_label("Passord").fill("brobygger-demo")
     page.get_by_role("button", name="Logg inn").click()
-    page.wait_for_url(live + "/")
+    page.wait_for_url(live + "/vurdering")  # the reviewer's start page
     assert "Ingrid Innovasjon (saksbehandler)" in page.locator("header").inner_text()
     page.get_by_role("button", name="Logg ut").click()
     page.wait_for_url(live + "/")
@@ -154,4 +165,273 @@ def test_user_text_is_escaped(live, browser) -> None:
     card = page.locator(".card", has=page.get_by_role("heading", name=HOSTILE))
     assert "<b>nå</b> <img src=x onerror=alert(2)>" in card.inner_text()  # markup as text
     assert page.locator(".card img").count() == 0
+    page.close()
+
+
+# -- each role's journey ---------------------------------------------------------------------
+
+EMAILS = {r: email for r, email, _name, _extra in DEMO_USERS}
+
+
+def _login(browser, live: str, role: str, viewport: str = "desktop"):
+    page = browser.new_page(viewport=VIEWPORTS[viewport], locale="nb-NO")
+    page.goto(live + "/logg-inn")
+    page.get_by_label("E-post").fill(EMAILS[role])
+    page.get_by_label("Passord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Logg inn").click()
+    page.wait_for_load_state()
+    return page
+
+
+def _message(page) -> str:
+    return page.locator("p.notice[role=status]").inner_text()
+
+
+NEED_TEXT = ("Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker besøksvenner "
+             "og faste møteplasser der eldre kan treffe andre, gjerne med frivillige fra "
+             "nabolaget.")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
+                                                                 viewport: str) -> None:
+    page = _login(browser, live, "municipal", viewport)
+    assert page.url == live + "/mine-behov"  # the role's start page
+    _check_accessibility(page)
+    page.get_by_role("link", name="Legg inn nytt behov").click()
+
+    # an empty form: errors in Norwegian next to each field, and a summary that links to them
+    page.get_by_role("button", name="Lagre og se forslag").click()
+    assert page.locator("#title-feil").inner_text() == "Skriv en kort tittel."
+    assert page.locator("#themes-feil").inner_text() == "Velg minst ett tema."
+    assert page.get_by_label("Tittel").get_attribute("aria-invalid") == "true"
+    assert "3 feil" in page.get_by_role("alert").inner_text()
+    _check_accessibility(page)
+
+    # live suggestions while typing
+    page.get_by_label("Tittel").fill(f"Besøksvenner for eldre ({viewport})")
+    page.get_by_label("Beskrivelse av behovet").fill(NEED_TEXT)
+    page.get_by_label("Eldre", exact=True).check()
+    page.locator("#live li").first.wait_for(timeout=20_000)
+    assert page.locator("#live li").count() >= 1
+    _check_accessibility(page)
+    _shot(page, f"nytt-behov-{viewport}")
+
+    page.get_by_role("button", name="Lagre og se forslag").click()
+    page.wait_for_url("**/behov/*?melding=lagret")
+    assert _message(page) == "Behovet er lagret."
+    cards = page.locator("ol.suggestions > li")
+    assert cards.count() >= 2
+    first = cards.first
+    # the explanation a reviewer can check: themes, area, highlighted words, score parts
+    assert "Felles temaer" in first.locator(".summary").inner_text()
+    assert first.get_by_role("list", name="Felles temaer").inner_text().strip()
+    assert first.locator("details.why[open]").count() == 1
+    assert first.locator("mark").count() >= 1
+    assert first.get_by_role("table").locator("th[scope=row]").all_inner_texts()[0] == (
+        "Tekstlikhet")
+    assert "Geografi" in first.locator("dl.facts").inner_text()
+    _check_accessibility(page)
+    _shot(page, f"forslag-{viewport}")
+    _shot(page, f"forklaring-{viewport}", element=first)
+
+    # send two chosen suggestions to the review queue
+    boxes = page.locator("input[name=entrepreneur]")
+    names = [b.locator("xpath=..").inner_text().removeprefix("Send ").removesuffix(
+        " til vurdering") for b in boxes.all()[:2]]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_role("button", name="Send valgte til vurdering").click()
+    page.wait_for_url("**melding=sendt*")
+    assert _message(page) == "De valgte forslagene er sendt til vurderingskøen."
+    states = page.locator("ol.suggestions .state").all_inner_texts()
+    assert sum("sendt av kommunen" in s for s in states) == 2
+    need_url = page.url.split("?")[0]
+
+    # the reviewer sees them in the queue, filtered on origin
+    other = _login(browser, live, "reviewer", viewport)
+    other.goto(live + "/vurdering?kilde=staff&sorter=nyest")
+    queued = other.locator(".queue h2").all_inner_texts()
+    assert set(names) <= set(queued), (names, queued)
+    other.close()
+
+    # edit the need
+    page.goto(need_url + "/endre")
+    assert page.get_by_label("Tittel").input_value().startswith("Besøksvenner for eldre")
+    page.get_by_label("Tittel").fill(f"Besøksvenner og møteplasser for eldre ({viewport})")
+    page.get_by_role("button", name="Lagre endringene").click()
+    page.wait_for_url("**melding=lagret")
+    assert page.get_by_role("heading", level=1).inner_text().startswith(
+        "Besøksvenner og møteplasser")
+    page.goto(live + "/mine-behov")
+    assert page.get_by_role("link", name=f"Besøksvenner og møteplasser for eldre ({viewport})")
+    page.close()
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_reviewer_queue_on_phone_and_desktop(live, browser, viewport: str) -> None:
+    page = _login(browser, live, "reviewer", viewport)
+    assert page.url == live + "/vurdering"
+    assert page.get_by_role("heading", level=1).inner_text() == "Vurderingskø"
+    _check_accessibility(page)
+    _shot(page, f"vurderingsko-{viewport}")
+    scores = [int(x) for x in page.locator(".queue .score-num").all_inner_texts()]
+    assert scores and scores == sorted(scores, reverse=True)  # best first by default
+    page.get_by_label("Tema", exact=True).select_option("eldre")
+    page.get_by_label("Sorter", exact=True).select_option("eldst")
+    page.get_by_role("button", name="Vis").click()
+    page.wait_for_url("**tema=eldre**")
+    assert "forslag" in page.get_by_role("status").inner_text()
+    page.close()
+
+
+def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
+    page = _login(browser, live, "reviewer")
+    page.goto(live + "/vurdering?sorter=poeng")
+    page.locator(".queue h2 a").nth(1).click()
+    page.wait_for_url("**/forslag/*")
+    proposal_url = page.url
+    assert page.get_by_role("heading", name="Begrunnelse").is_visible()
+    _check_accessibility(page)
+
+    # rejecting needs a reason from the fixed list; the error sits next to the field
+    page.get_by_role("button", name="Avvis").click()
+    assert page.locator("#reason_code-feil").inner_text() == "Velg en begrunnelse for avvisningen."
+    assert page.get_by_label("Begrunnelse for avvisning").get_attribute("aria-invalid") == "true"
+    _check_accessibility(page)
+
+    # approve with a comment, then follow it to "contacted"
+    page.goto(proposal_url)
+    page.get_by_label("Kommentar").fill("Godt treff på arbeidstrening.")
+    page.get_by_role("button", name="Godkjenn").click()
+    page.wait_for_url("**melding=vurdert")
+    assert _message(page) == "Vurderingen er lagret og ført i revisjonsloggen."
+    page.get_by_role("button", name="Sett til «kontaktet»").click()
+    page.wait_for_url("**melding=vurdert")
+    rows = page.locator("table.log tbody tr").all_inner_texts()
+    assert "Foreslått" in rows[0]
+    assert "foreslått → godkjent" in rows[1] and "Godt treff på arbeidstrening." in rows[1]
+    assert "innovasjon@oslo.example.no" in rows[1] and "standard-v2" in rows[1]
+    assert "godkjent → kontaktet" in rows[2]
+    _check_accessibility(page)
+    _shot(page, "forslag-med-historikk")
+    name = page.get_by_role("heading", level=1).inner_text().split(" for «")[0]
+
+    # the pipeline board shows it under "Kontaktet" with today's date
+    page.get_by_role("link", name="Tavle").click()
+    column = page.get_by_role("region", name="Kontaktet")
+    assert name in column.inner_text()
+    from datetime import date
+
+    assert f"siden {date.today():%d.%m.%Y}" in column.inner_text()
+    _check_accessibility(page)
+    _shot(page, "tavle")
+    page.close()
+
+
+def test_entrepreneur_finds_needs_with_a_named_person_and_shows_interest(live, browser) -> None:
+    page = _login(browser, live, "entrepreneur")
+    assert page.url == live + "/for-deg"
+    _check_accessibility(page)
+    _shot(page, "behov-for-deg")
+    card = page.locator("ol.cards > li", has=page.get_by_role("button", name="Meld interesse"))
+    first = card.first
+    title = first.locator("h3").inner_text()
+    assert "Kontakt:" in first.locator(".contact").inner_text()  # a person, not a system
+    assert "@" in first.locator(".contact a").first.inner_text()
+    first.get_by_role("button", name="Meld interesse").click()
+    page.wait_for_url("**melding=interesse")
+    assert _message(page).startswith("Interessen din er meldt")
+    done = page.locator("ol.cards > li", has=page.get_by_role("heading", name=title))
+    assert "Du har meldt interesse" in done.locator(".state").inner_text()
+
+    # the profile: an invalid org.nr is refused next to the field, a good save re-indexes
+    page.get_by_role("link", name="Min profil").click()
+    _check_accessibility(page)
+    _shot(page, "profil")
+    page.get_by_label("Organisasjonsnummer").fill("123456789")
+    page.get_by_role("button", name="Lagre profilen").click()
+    assert "kontrollsiffer" in page.locator("#org_nr-feil").inner_text().lower()
+    _check_accessibility(page)
+    page.get_by_label("Organisasjonsnummer").fill("974760673")
+    description = page.get_by_label("Hva dere tilbyr")
+    description.fill(description.input_value() + " Vi tar også imot deltakere fra Bydel Bjerke.")
+    page.get_by_role("button", name="Lagre profilen").click()
+    page.wait_for_url("**melding=profil")
+    assert "Bydel Bjerke" in page.get_by_label("Hva dere tilbyr").input_value()
+    page.close()
+
+
+def test_admin_reindexes_with_progress_and_manages_users_and_tokens(live, browser) -> None:
+    import httpx
+
+    page = _login(browser, live, "admin")
+    assert page.url == live + "/admin"
+    _check_accessibility(page)
+    page.get_by_label("Bygg alt på nytt").check()
+    page.get_by_role("button", name="Oppdater indeksen").click()
+    status = page.locator("#indeks-framdrift [data-status]")
+    page.wait_for_function(
+        "document.querySelector('#indeks-framdrift [data-status]').textContent"
+        ".startsWith('Ferdig')", timeout=60_000)
+    assert "Entreprenører: 34 i indeksen" in status.inner_text()
+    assert page.locator("#indeks-progress").evaluate("p => p.value === p.max")
+    _check_accessibility(page)
+    _shot(page, "drift")
+
+    page.get_by_role("link", name="Brukere").click()
+    _check_accessibility(page)
+    page.get_by_label("E-post").fill("ikke-en-adresse")
+    page.get_by_role("button", name="Opprett bruker").click()
+    assert "e-postadressen" in page.locator("#email-feil").inner_text().lower()
+    page.get_by_label("E-post").fill("ny.ansatt@bgr.oslo.kommune.no")
+    page.get_by_label("Navn", exact=True).fill("Ny Ansatt")
+    page.get_by_label("Rolle").select_option("municipal")
+    page.get_by_label("Organisasjon").select_option("Bydel Grorud")
+    page.get_by_role("button", name="Opprett bruker").click()
+    page.wait_for_url("**melding=bruker")
+    page.get_by_role("button", name="Nytt token for ny.ansatt@bgr.oslo.kommune.no").click()
+    token = page.locator("#nytt-token").inner_text()
+    assert token.startswith("bb_")
+    _check_accessibility(page)
+    _shot(page, "brukere")
+    api = f"{live}/api/v1/proposals"
+    assert httpx.get(api, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    page.get_by_role("button", name="Trekk tilbake alle for ny.ansatt@bgr.oslo.kommune.no").click()
+    page.wait_for_url("**melding=trukket")
+    assert httpx.get(api, headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+    page.get_by_role("link", name="Organisasjoner").click()
+    _check_accessibility(page)
+    page.get_by_label("Navn").fill("Bydel Testby")
+    page.get_by_label("Kommunenummer").fill("12")
+    page.get_by_role("button", name="Lagre organisasjonen").click()
+    assert page.locator("#kommunenummer-feil").inner_text().startswith("Kommunenummeret")
+    page.get_by_label("Kommunenummer").fill("0301")
+    page.get_by_label("Hører til").select_option("Oslo kommune")
+    page.get_by_role("button", name="Lagre organisasjonen").click()
+    page.wait_for_url("**melding=organisasjon")
+    assert "Bydel Testby" in page.get_by_role("table").inner_text()
+    page.close()
+
+
+def test_organiser_start_page_and_a_page_of_another_role(live, browser) -> None:
+    page = _login(browser, live, "organiser")
+    assert page.url == live + "/konferanser"
+    _check_accessibility(page)
+    response = page.goto(live + "/vurdering")
+    assert response.status == 403
+    assert page.get_by_role("heading", level=1).inner_text() == "Ingen tilgang"
+    _check_accessibility(page)
+    page.close()
+
+
+def test_a_page_that_needs_log_in_comes_back_after_it(live, browser) -> None:
+    page = browser.new_page()
+    page.goto(live + "/vurdering?tema=eldre")
+    assert "/logg-inn?neste=" in page.url
+    page.get_by_label("E-post").fill(EMAILS["reviewer"])
+    page.get_by_label("Passord").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Logg inn").click()
+    page.wait_for_url(live + "/vurdering?tema=eldre")
     page.close()

@@ -1,0 +1,406 @@
+"""The operator's pages: index status and re-indexing with progress, users and their tokens,
+organisations. And the organiser's list of conferences."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models.importing import get_or_create_organisation
+from models.tables import (
+    ApiToken,
+    Challenge,
+    Conference,
+    Entrepreneur,
+    Meeting,
+    Organisation,
+    Participant,
+    Proposal,
+    User,
+)
+from models.vocabulary import ORGANISATION_KINDS, ROLES
+from service.api.deps import RuntimeDep, SessionDep
+from service.matching import sync_engine
+from service.runtime import Runtime
+from service.security import UserError, create_user, issue_token, revoke_tokens
+from service.web.common import ROLE_LABELS, PageError, render, role
+
+router = APIRouter(include_in_schema=False)
+
+ADMIN = Depends(role("admin"))
+INDEX_NAMES = {"entrepreneurs": "entreprenører", "challenges": "behov", "setninger": "setninger"}
+
+
+# -- re-indexing in the background, with progress ------------------------------------------------
+
+
+@dataclass
+class IndexJob:
+    """One re-index run in a background thread; the page polls its state."""
+
+    full: bool
+    phase: str = "starter"
+    done: int = 0
+    total: int = 0
+    running: bool = True
+    error: str = ""
+    summary: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+
+    def progress(self, name: str, done: int, total: int) -> None:
+        self.phase, self.done, self.total = name, done, total
+
+    def text(self) -> str:
+        if self.error:
+            return f"Feilet: {self.error}"
+        if not self.running:
+            return "Ferdig på {:.1f} s. {}".format(self.seconds, " ".join(self.summary))
+        what = INDEX_NAMES.get(self.phase, self.phase)
+        if self.total:
+            return f"Bygger {what}: {self.done} av {self.total} tekster."
+        return "Sjekker indeksen mot databasen …"
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "running": self.running,
+            "done": self.done,
+            "total": self.total,
+            "phase": self.phase,
+            "text": self.text(),
+            "error": self.error,
+        }
+
+
+_job_lock = threading.Lock()
+
+
+def _current_job(request: Request) -> IndexJob | None:
+    job: IndexJob | None = getattr(request.app.state, "index_job", None)
+    return job
+
+
+def _start_job(request: Request, rt: Runtime, full: bool) -> IndexJob:
+    with _job_lock:
+        job = _current_job(request)
+        if job is not None and job.running:
+            return job
+        job = IndexJob(full=full)
+        request.app.state.index_job = job
+
+    def run() -> None:
+        try:
+            reports = sync_engine(rt.engine, rt.store, progress=job.progress, rebuild=full)
+            job.summary = [
+                f"{INDEX_NAMES.get(r.name, r.name).capitalize()}: {r.count} i indeksen, "
+                f"{r.added} lagt til, {r.removed} fjernet, {r.embedded} nye vektorer."
+                for r in reports
+            ]
+        except Exception as exc:  # shown on the page; the index on disk is left as it was
+            job.error = str(exc) or exc.__class__.__name__
+        finally:
+            job.seconds = time.monotonic() - job.started
+            job.running = False
+
+    threading.Thread(target=run, name="brobygger-reindex", daemon=True).start()
+    return job
+
+
+def _counts(session: Session) -> dict[str, int]:
+    def n(model: Any, *where: Any) -> int:
+        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())
+
+    return {
+        "Entreprenører": n(Entrepreneur),
+        "Åpne behov": n(Challenge, col(Challenge.status) == "open"),
+        "Forslag som venter": n(Proposal, col(Proposal.status) == "proposed"),
+        "Organisasjoner": n(Organisation),
+        "Brukere": n(User),
+    }
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def operations(
+    request: Request, session: SessionDep, rt: RuntimeDep, user: Annotated[User, ADMIN]
+) -> Response:
+    verify = {r.name: r for r in rt.store.verify(session)}
+    manifests = rt.store.manifests()
+    indexes = [
+        {"name": INDEX_NAMES[name], "report": verify[name], "manifest": manifests.get(name)}
+        for name in ("entrepreneurs", "challenges")
+    ]
+    return render(
+        request,
+        "admin.html",
+        user,
+        counts=_counts(session),
+        indexes=indexes,
+        job=_current_job(request),
+        embedder=rt.store.embedder_key,
+    )
+
+
+@router.post("/admin/indeks")
+def reindex(
+    request: Request,
+    rt: RuntimeDep,
+    user: Annotated[User, ADMIN],
+    full: Annotated[str, Form(max_length=5)] = "",
+) -> Response:
+    _start_job(request, rt, full == "ja")
+    return RedirectResponse("/admin#indeks", status_code=303)
+
+
+@router.get("/admin/indeks/status")
+def reindex_status(request: Request, user: Annotated[User, ADMIN]) -> JSONResponse:
+    job = _current_job(request)
+    if job is None:
+        return JSONResponse(
+            {
+                "running": False,
+                "done": 0,
+                "total": 0,
+                "phase": "",
+                "text": "Ingen ombygging er startet.",
+                "error": "",
+            }
+        )
+    return JSONResponse(job.state())
+
+
+# -- users and tokens --------------------------------------------------------------------------
+
+
+def _users_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    new_token: tuple[User, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    users = list(session.exec(select(User).order_by(col(User.role), col(User.email))))
+    tokens = dict(
+        session.exec(
+            select(ApiToken.user_id, func.count())
+            .where(col(ApiToken.revoked_at).is_(None))
+            .group_by(col(ApiToken.user_id))
+        ).all()
+    )
+    orgs = list(session.exec(select(Organisation).order_by(col(Organisation.name))))
+    ents = list(session.exec(select(Entrepreneur).order_by(col(Entrepreneur.name))))
+    return render(
+        request,
+        "users.html",
+        user,
+        status_code=status_code,
+        users=users,
+        tokens=tokens,
+        org_names={o.id: o.name for o in orgs},
+        ent_names={e.id: e.name for e in ents},
+        organisations=orgs,
+        entrepreneurs=ents,
+        roles={r: ROLE_LABELS[r] for r in ROLES},
+        errors=errors or {},
+        values=values or {"role": "municipal"},
+        new_token=new_token,
+    )
+
+
+@router.get("/admin/brukere", response_class=HTMLResponse)
+def users_page(request: Request, session: SessionDep, user: Annotated[User, ADMIN]) -> Response:
+    return _users_page(request, session, user)
+
+
+Short = Annotated[str, Form(max_length=254)]
+
+
+@router.post("/admin/brukere", response_class=HTMLResponse)
+def create_user_form(
+    request: Request,
+    session: SessionDep,
+    user: Annotated[User, ADMIN],
+    email: Short = "",
+    name: Short = "",
+    new_role: Short = "",
+    organisation: Short = "",
+    entrepreneur: Short = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    values = {
+        "email": email,
+        "name": name,
+        "role": new_role,
+        "organisation": organisation,
+        "entrepreneur": entrepreneur,
+    }
+    errors: dict[str, str] = {}
+    if password and len(password) < 12:
+        errors["password"] = "Passordet må ha minst 12 tegn (eller la feltet stå tomt)."
+    if not errors:
+        try:
+            create_user(
+                session,
+                email=email,
+                role=new_role,
+                name=name.strip(),
+                password=password or None,
+                organisation=organisation or None,
+                entrepreneur=entrepreneur or None,
+            )
+        except UserError as exc:
+            session.rollback()
+            text = str(exc).replace(" (--organisation)", "").replace(" (--entrepreneur ID)", "")
+            key = (
+                "email"
+                if "e-post" in text.lower()
+                else "organisation"
+                if "organisasjon" in text
+                else "entrepreneur"
+                if "profil" in text
+                else "new_role"
+            )
+            errors[key] = text
+        else:
+            session.commit()
+            return RedirectResponse("/admin/brukere?melding=bruker", status_code=303)
+    return _users_page(request, session, user, errors=errors, values=values, status_code=422)
+
+
+def _target(session: Session, user_id: int) -> User:
+    target = session.get(User, user_id)
+    if target is None:
+        raise PageError(404, "Fant ikke brukeren", f"Det finnes ingen bruker {user_id}.")
+    return target
+
+
+@router.post("/admin/brukere/{user_id}/token", response_class=HTMLResponse)
+def new_token(
+    request: Request, user_id: int, session: SessionDep, user: Annotated[User, ADMIN]
+) -> Response:
+    """A new API token, shown once on the page that answers (only its hash is stored)."""
+    target = _target(session, user_id)
+    token = issue_token(session, target, label="nettside")
+    session.commit()
+    response = _users_page(request, session, user, new_token=(target, token))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/admin/brukere/{user_id}/trekk-tilbake")
+def revoke(user_id: int, session: SessionDep, user: Annotated[User, ADMIN]) -> Response:
+    revoke_tokens(session, _target(session, user_id))
+    session.commit()
+    return RedirectResponse("/admin/brukere?melding=trukket", status_code=303)
+
+
+# -- organisations -------------------------------------------------------------------------------
+
+
+def _organisations_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    orgs = list(session.exec(select(Organisation).order_by(col(Organisation.name))))
+    needs = dict(
+        session.exec(
+            select(Challenge.organisation_id, func.count()).group_by(col(Challenge.organisation_id))
+        ).all()
+    )
+    return render(
+        request,
+        "organisations.html",
+        user,
+        status_code=status_code,
+        organisations=orgs,
+        names={o.id: o.name for o in orgs},
+        needs=needs,
+        kinds=ORGANISATION_KINDS,
+        errors=errors or {},
+        values=values or {"kind": "bydel"},
+    )
+
+
+@router.get("/admin/organisasjoner", response_class=HTMLResponse)
+def organisations_page(
+    request: Request, session: SessionDep, user: Annotated[User, ADMIN]
+) -> Response:
+    return _organisations_page(request, session, user)
+
+
+@router.post("/admin/organisasjoner", response_class=HTMLResponse)
+def create_organisation(
+    request: Request,
+    session: SessionDep,
+    user: Annotated[User, ADMIN],
+    name: Short = "",
+    kind: Short = "",
+    parent: Short = "",
+    kommunenummer: Short = "",
+) -> Response:
+    values = {
+        "name": name.strip(),
+        "kind": kind,
+        "parent": parent,
+        "kommunenummer": kommunenummer.strip(),
+    }
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = "Skriv navnet på organisasjonen."
+    elif session.exec(select(Organisation).where(Organisation.name == values["name"])).first():
+        errors["name"] = "Det finnes allerede en organisasjon med dette navnet."
+    if kind not in ORGANISATION_KINDS:
+        errors["kind"] = "Velg en type."
+    if values["kommunenummer"] and not (
+        len(values["kommunenummer"]) == 4 and values["kommunenummer"].isdigit()
+    ):
+        errors["kommunenummer"] = "Kommunenummeret har fire sifre, f.eks. 0301."
+    if errors:
+        return _organisations_page(
+            request, session, user, errors=errors, values=values, status_code=422
+        )
+    org = Organisation(
+        name=values["name"], kind=kind, kommunenummer=values["kommunenummer"] or None
+    )
+    if parent:
+        org.parent_id = get_or_create_organisation(session, parent).id
+    session.add(org)
+    session.commit()
+    return RedirectResponse("/admin/organisasjoner?melding=organisasjon", status_code=303)
+
+
+# -- conferences (organisers) -----------------------------------------------------------------
+
+
+@router.get("/konferanser", response_class=HTMLResponse)
+def conferences(
+    request: Request,
+    session: SessionDep,
+    user: Annotated[User, Depends(role("organiser", "admin"))],
+) -> Response:
+    rows = []
+    for conf in session.exec(select(Conference).order_by(col(Conference.event_date).desc())):
+        people = session.exec(
+            select(Participant.side, func.count())
+            .where(Participant.conference_id == conf.id)
+            .group_by(col(Participant.side))
+        ).all()
+        meetings = session.exec(
+            select(func.count()).select_from(Meeting).where(Meeting.conference_id == conf.id)
+        ).one()
+        rows.append({"c": conf, "people": dict(people), "meetings": meetings})
+    return render(request, "conferences.html", user, conferences=rows)

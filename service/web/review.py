@@ -1,0 +1,239 @@
+"""The reviewer's pages: the review queue (sorted, filtered), one proposal with its
+explanation, decision form and audit history, and the pipeline board with dates."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
+
+from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User
+from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS, THEMES
+from service.api.deps import SessionDep
+from service.pipeline import STEPS
+from service.security import can_see_proposal
+from service.web.common import ORIGIN_LABELS, PageError, render, role
+from service.workflow import STATUS_LABELS, WorkflowError, transition
+
+router = APIRouter(include_in_schema=False)
+
+REVIEWER = Depends(role("reviewer", "admin"))
+SORTS = {
+    "poeng": "Høyest treff først",
+    "eldst": "Ventet lengst først",
+    "nyest": "Nyeste først",
+    "behov": "Etter behov",
+}
+BOARD = ("proposed", "approved", "contacted", "in_dialogue", "agreement")
+PAGE = 25
+BOARD_CARDS = 12  # per column; the rest are a click away in the queue
+
+
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def _rows(session: Session, proposals: list[Proposal]) -> list[dict[str, Any]]:
+    """Each proposal with its need, organisation and entrepreneur, for the templates."""
+    ch_ids = {p.challenge_id for p in proposals}
+    ent_ids = {p.entrepreneur_id for p in proposals}
+    needs = {c.id: c for c in session.exec(select(Challenge).where(col(Challenge.id).in_(ch_ids)))}
+    ents = {
+        e.id: e for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(ent_ids)))
+    }
+    orgs = {o.id: o.name for o in session.exec(select(Organisation))}
+    return [
+        {
+            "p": p,
+            "need": needs[p.challenge_id],
+            "org": orgs.get(needs[p.challenge_id].organisation_id, ""),
+            "ent": ents[p.entrepreneur_id],
+        }
+        for p in proposals
+    ]
+
+
+@router.get("/vurdering", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    session: SessionDep,
+    user: Annotated[User, REVIEWER],
+    status: str = "proposed",
+    tema: str = "",
+    organisasjon: str = "",
+    kilde: str = "",
+    sorter: str = "poeng",
+    side: int = 1,
+) -> Response:
+    """The review queue: proposals waiting for a decision (or any status), filterable by
+    theme, organisation and origin, sorted by score, age or need."""
+    status = status if status in STATUS_LABELS or status == "alle" else "proposed"
+    sorter = sorter if sorter in SORTS else "poeng"
+    query = select(Proposal)
+    if status != "alle":
+        query = query.where(Proposal.status == status)
+    if kilde in ORIGIN_LABELS:
+        query = query.where(Proposal.origin == kilde)
+    rows = _rows(session, list(session.exec(query)))
+    if tema in THEMES:
+        rows = [r for r in rows if tema in r["need"].themes]
+    if organisasjon:
+        rows = [r for r in rows if r["org"] == organisasjon]
+    keys = {
+        "poeng": lambda r: (-r["p"].score, r["p"].id),
+        "eldst": lambda r: (_aware(r["p"].created_at), r["p"].id),
+        "nyest": lambda r: (-_aware(r["p"].created_at).timestamp(), -r["p"].id),
+        "behov": lambda r: (r["need"].title.lower(), -r["p"].score),
+    }
+    rows.sort(key=keys[sorter])
+    side = max(1, side)
+    pages = max(1, -(-len(rows) // PAGE))
+    orgs = sorted({o.name for o in session.exec(select(Organisation))})
+    filters = {
+        "status": status,
+        "tema": tema,
+        "organisasjon": organisasjon,
+        "kilde": kilde,
+        "sorter": sorter,
+    }
+    return render(
+        request,
+        "queue.html",
+        user,
+        rows=rows[(side - 1) * PAGE : side * PAGE],
+        total=len(rows),
+        side=min(side, pages),
+        pages=pages,
+        filters=filters,
+        sorts=SORTS,
+        organisations=orgs,
+        now=datetime.now(UTC),
+    )
+
+
+def _proposal(session: Session, user: User, proposal_id: int) -> Proposal:
+    p = session.get(Proposal, proposal_id)
+    if p is None or not can_see_proposal(session, user, p):
+        raise PageError(404, "Fant ikke forslaget", f"Det finnes ikke noe forslag {proposal_id}.")
+    return p
+
+
+def _proposal_page(
+    request: Request,
+    session: Session,
+    user: User,
+    p: Proposal,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    form: dict[str, str] | None = None,
+) -> Response:
+    row = _rows(session, [p])[0]
+    events = list(
+        session.exec(
+            select(ReviewEvent).where(ReviewEvent.proposal_id == p.id).order_by(col(ReviewEvent.id))
+        )
+    )
+    return render(
+        request,
+        "proposal.html",
+        user,
+        status_code=status_code,
+        row=row,
+        events=events,
+        nexts=[s for s in PROPOSAL_TRANSITIONS.get(p.status, ()) if s != "rejected"],
+        can_reject="rejected" in PROPOSAL_TRANSITIONS.get(p.status, ()),
+        errors=errors or {},
+        form=form or {},
+    )
+
+
+@router.get("/forslag/{proposal_id}", response_class=HTMLResponse)
+def proposal_page(
+    request: Request, proposal_id: int, session: SessionDep, user: Annotated[User, REVIEWER]
+) -> Response:
+    return _proposal_page(request, session, user, _proposal(session, user, proposal_id))
+
+
+@router.post("/forslag/{proposal_id}/vurder", response_class=HTMLResponse)
+def decide(
+    request: Request,
+    proposal_id: int,
+    session: SessionDep,
+    user: Annotated[User, REVIEWER],
+    to_status: Annotated[str, Form(max_length=40)] = "",
+    reason_code: Annotated[str, Form(max_length=40)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    p = _proposal(session, user, proposal_id)
+    if user.role != "reviewer":
+        raise PageError(403, "Ingen tilgang", "Bare saksbehandlere kan vurdere forslag.")
+    form = {"to_status": to_status, "reason_code": reason_code, "reason": reason}
+    errors: dict[str, str] = {}
+    if to_status == "rejected" and reason_code not in REJECTION_REASONS:
+        errors["reason_code"] = "Velg en begrunnelse for avvisningen."
+    elif to_status == "rejected" and reason_code == "annet" and not reason.strip():
+        errors["reason"] = "Skriv en begrunnelse når du velger «Annet»."
+    if errors:
+        return _proposal_page(request, session, user, p, errors=errors, status_code=422, form=form)
+    try:
+        transition(
+            session,
+            p,
+            to_status,
+            actor=user,
+            reason=reason or None,
+            reason_code=reason_code if to_status == "rejected" else None,
+        )
+    except WorkflowError as exc:
+        session.rollback()
+        fresh = _proposal(session, user, proposal_id)
+        session.refresh(fresh)
+        return _proposal_page(
+            request, session, user, fresh, errors={"form": str(exc)}, status_code=exc.status
+        )
+    session.commit()
+    return RedirectResponse(f"/forslag/{p.id}?melding=vurdert", status_code=303)
+
+
+@router.get("/tavle", response_class=HTMLResponse)
+def board(
+    request: Request, session: SessionDep, user: Annotated[User, REVIEWER], tema: str = ""
+) -> Response:
+    """The pipeline board: one column per step with the date each proposal reached it, and
+    the median days each step has taken."""
+    proposals = list(session.exec(select(Proposal).where(col(Proposal.status).in_(BOARD))))
+    rows = _rows(session, proposals)
+    if tema in THEMES:
+        rows = [r for r in rows if tema in r["need"].themes]
+    reached: dict[int, dict[str, datetime]] = defaultdict(dict)
+    all_ids = [p.id for p in session.exec(select(Proposal))]
+    for e in session.exec(
+        select(ReviewEvent)
+        .where(col(ReviewEvent.proposal_id).in_(all_ids))
+        .order_by(col(ReviewEvent.id))
+    ):
+        reached[e.proposal_id].setdefault(e.to_status, _aware(e.created_at))
+    durations: dict[str, list[float]] = defaultdict(list)
+    for dates in reached.values():
+        for a, b in STEPS:
+            if a in dates and b in dates:
+                durations[b].append((dates[b] - dates[a]).total_seconds() / 86400)
+    columns = []
+    for status in BOARD:
+        cards = [
+            {**r, "since": reached[r["p"].id or 0].get(status, _aware(r["p"].updated_at))}
+            for r in rows
+            if r["p"].status == status
+        ]
+        cards.sort(key=lambda c: c["since"])
+        median = statistics.median(durations[status]) if durations.get(status) else None
+        columns.append(
+            {"status": status, "cards": cards[:BOARD_CARDS], "total": len(cards), "median": median}
+        )
+    return render(request, "board.html", user, columns=columns, tema=tema, now=datetime.now(UTC))
