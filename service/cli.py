@@ -489,6 +489,84 @@ def cmd_serve(args: argparse.Namespace) -> int:
 # -- parser --------------------------------------------------------------------------------------
 
 
+def cmd_conference_schedule(args: argparse.Namespace) -> int:
+    """Plan the 1:1 meetings of a conference from a participants file."""
+    import re
+    from datetime import date
+
+    from matcher.scheduling import InfeasibleError, solve
+    from service.conference import Agenda, affinities, instance, read_participants, write_outputs
+
+    if args.slots < 1 or args.tables < 1 or args.slot_minutes < 1:
+        raise CliError("--slots, --tables og --slot-minutes må være minst 1.")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", args.start):
+        raise CliError(f"--start «{args.start}» er ikke et klokkeslett på formen TT:MM.")
+    try:
+        day = date.fromisoformat(args.date) if args.date else date.today()
+    except ValueError as exc:
+        raise CliError(f"--date «{args.date}» er ikke en dato på formen ÅÅÅÅ-MM-DD.") from exc
+    if args.max_per_organisation is not None and args.max_per_organisation < 1:
+        raise CliError("--max-per-organisation må være minst 1.")
+    rt = open_runtime()
+    path = Path(args.participants)
+    with session_scope(rt.engine) as session:
+        try:
+            people = read_participants(path, session, args.slots)
+        except ImportValidationError as exc:
+            _err(f"Filen {path} ble avvist. {len(exc.errors)} feil:")
+            for e in exc.errors:
+                _err(f"  - {e}")
+            return 1
+        municipal = [p for p in people if p.side == "municipal"]
+        entrepreneurs = [p for p in people if p.side == "entrepreneur"]
+        if not municipal or not entrepreneurs:
+            _err(
+                "Ingen møteplan er mulig: Det trengs deltakere fra både kommunene og "
+                "entreprenørene."
+            )
+            return 2
+        _err(
+            f"{len(municipal)} fra kommunene, {len(entrepreneurs)} entreprenører. "
+            "Regner ut hvor godt hvert par passer ..."
+        )
+        aff = affinities(session, rt.store, municipal, entrepreneurs)
+    inst, municipal, entrepreneurs = instance(
+        people, aff, args.slots, args.tables, args.max_per_organisation
+    )
+    started = time.monotonic()
+
+    def progress(step: str, share: float) -> None:
+        _err(f"  {share:>4.0%}  {step} ({time.monotonic() - started:.1f} s)")
+
+    try:
+        schedule = solve(inst, time_limit=args.time_limit, progress=progress)
+    except InfeasibleError as exc:
+        _err(f"Ingen møteplan er mulig: {exc}")
+        return 2
+    out = Path(args.out)
+    write_outputs(
+        out,
+        schedule,
+        municipal,
+        entrepreneurs,
+        aff,
+        Agenda(args.start, args.slot_minutes, day, args.name),
+        rt.store.analyzer,
+    )
+    _out(
+        f"{len(schedule.meetings)} møter planlagt. Samlet treff {schedule.objective:.2f} av "
+        f"høyst {schedule.upper_bound:.2f} (avstand {schedule.gap:.2%}, {schedule.status}, "
+        f"{schedule.seconds:.1f} s)."
+    )
+    for note in schedule.notes:
+        _out(f"  Merk: {note}")
+    _out(
+        f"Filer i {out}: meetings.csv, meetings.xlsx, affinities.csv, summary.json, "
+        "summary.html, agendaer/ (HTML og .ics per person)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="brobygger",
@@ -589,6 +667,27 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--method", choices=["bm25", "dense", "hybrid", "rrf"], default="hybrid")
     s.add_argument("--k", type=int, default=10)
     s.set_defaults(func=cmd_retrieve)
+
+    conf = sub.add_parser("conference", help="møteplan for konferanser").add_subparsers(
+        dest="conf_cmd", required=True, metavar="HANDLING"
+    )
+    s = conf.add_parser("schedule", help="planlegg 1:1-møter fra en deltakerliste (CSV)")
+    s.add_argument("participants", help="CSV med deltakerne (se README)")
+    s.add_argument("--slots", type=int, required=True, help="antall tidsluker")
+    s.add_argument("--slot-minutes", type=int, required=True, help="minutter per tidsluke")
+    s.add_argument("--start", required=True, help="starttid TT:MM")
+    s.add_argument("--tables", type=int, required=True, help="antall bord")
+    s.add_argument(
+        "--max-per-organisation",
+        type=int,
+        default=None,
+        help="høyst så mange fra samme organisasjon møter samme entreprenør (uten ønske)",
+    )
+    s.add_argument("--out", required=True, help="mappe for resultatet")
+    s.add_argument("--date", default=None, help="dato ÅÅÅÅ-MM-DD (i kalenderfilene)")
+    s.add_argument("--name", default="Konferanse", help="navn på arrangementet")
+    s.add_argument("--time-limit", type=float, default=120.0, help="sekunder for løseren")
+    s.set_defaults(func=cmd_conference_schedule)
 
     demo = sub.add_parser("demo", help="demodata").add_subparsers(
         dest="demo_cmd", required=True, metavar="HANDLING"

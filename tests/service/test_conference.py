@@ -1,0 +1,151 @@
+"""`brobygger conference schedule`: the CLI contract on the demo participants, the files it
+writes, every constraint checked from those files, and bad input refused in Norwegian."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from service.config import Settings
+from tests.conftest import REPO, demo_runtime, run_cli
+
+PARTICIPANTS = REPO / "data" / "demo" / "konferanse.csv"
+ARGS = ("--slots", "6", "--slot-minutes", "15", "--start", "09:00", "--tables", "5")
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("conf")
+    demo_runtime(Settings(home=home)).engine.dispose()  # profiles for entrepreneur_id
+    return home
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_schedule_writes_the_contract_files_and_keeps_every_constraint(demo_home: Path,
+                                                                       tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    proc = run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), *ARGS,
+                   "--max-per-organisation", "1", "--out", str(out), "--date", "2026-11-26",
+                   "--name", "SosEnt 2026")
+    assert "møter planlagt" in proc.stdout and "ferdig" in proc.stderr  # progress shown
+    people = {r["id"]: r for r in _rows(PARTICIPANTS)}
+    meetings = _rows(out / "meetings.csv")
+    assert list(meetings[0]) == ["slot", "table", "municipal_id", "entrepreneur_id", "affinity"]
+    affinity = {(r["municipal_id"], r["entrepreneur_id"]): float(r["affinity"])
+                for r in _rows(out / "affinities.csv")}
+    municipal = [p for p in people.values() if p["side"] == "municipal"]
+    entrepreneurs = [p for p in people.values() if p["side"] == "entrepreneur"]
+    assert len(affinity) == len(municipal) * len(entrepreneurs)
+    assert all(0.0 <= a <= 1.0 for a in affinity.values())
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"objective", "upper_bound", "gap", "status", "seconds"} <= set(summary)
+    objective = sum(float(m["affinity"]) for m in meetings)
+    assert summary["objective"] == pytest.approx(objective, abs=1e-3)
+    assert summary["objective"] <= summary["upper_bound"] + 1e-6
+
+    busy: set[tuple[str, str]] = set()
+    tables: set[tuple[str, str]] = set()
+    pairs = set()
+    per = Counter()
+    per_org = Counter()
+    for m in meetings:
+        mid, eid, slot = m["municipal_id"], m["entrepreneur_id"], m["slot"]
+        assert people[mid]["side"] == "municipal" and people[eid]["side"] == "entrepreneur"
+        assert 1 <= int(slot) <= 6 and 1 <= int(m["table"]) <= 5
+        for pid in (mid, eid):
+            assert (pid, slot) not in busy  # nobody in two meetings at once
+            busy.add((pid, slot))
+            assert slot not in people[pid]["unavailable_slots"].split(";")
+            per[pid] += 1
+        assert (slot, m["table"]) not in tables
+        tables.add((slot, m["table"]))
+        assert (mid, eid) not in pairs
+        pairs.add((mid, eid))
+        assert float(m["affinity"]) == pytest.approx(affinity[(mid, eid)], abs=1e-4)
+        if eid not in people[mid]["want"].split(";"):
+            per_org[(people[mid]["organisation"], eid)] += 1
+    for pid, n in per.items():
+        assert n <= int(people[pid]["max_meetings"])
+    assert max(per_org.values()) <= 1  # --max-per-organisation 1
+    for p in entrepreneurs:  # the minimum of 2 is feasible here, so it is met
+        assert per[p["id"]] >= 2
+    for p in people.values():  # asked-for pairs meet, avoided ones never do
+        for other in filter(None, p["want"].split(";")):
+            assert (p["id"], other) in pairs or (other, p["id"]) in pairs
+        for other in filter(None, p["avoid"].split(";")):
+            assert (p["id"], other) not in pairs and (other, p["id"]) not in pairs
+
+    # an agenda per person, printable HTML and a calendar file with one event per meeting
+    agenda = (out / "agendaer" / "k1.html").read_text()
+    assert '<html lang="nb">' in agenda and "Møteplan for Kari Nordby" in agenda
+    ics = (out / "agendaer" / "k1.ics").read_text()
+    assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == per["k1"]
+    assert "DTSTART:20261126T09" in ics or "DTSTART:20261126T1" in ics
+
+    # for organisers: a workbook and a summary page with the two plots
+    from openpyxl import load_workbook
+
+    book = load_workbook(out / "meetings.xlsx", read_only=True)
+    assert book.sheetnames == ["Møter", "Deltakere"]
+    assert book["Møter"].max_row == len(meetings) + 1
+    summary_page = (out / "summary.html").read_text()
+    assert summary_page.count("<svg") == 2 and '<html lang="nb">' in summary_page
+
+
+def test_participants_from_an_excel_workbook(demo_home: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    rows = list(csv.reader(PARTICIPANTS.open(encoding="utf-8")))
+    book = Workbook()
+    for row in rows:
+        book.active.append([int(v) if v.isdigit() else v for v in row])
+    book.save(tmp_path / "deltakere.xlsx")
+    out = tmp_path / "plan"
+    run_cli(demo_home, "conference", "schedule", str(tmp_path / "deltakere.xlsx"), *ARGS,
+            "--out", str(out))
+    from_csv = tmp_path / "fra-csv"
+    run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), *ARGS, "--out",
+            str(from_csv))
+    assert (out / "meetings.csv").read_text() == (from_csv / "meetings.csv").read_text()
+
+
+def test_bad_rows_are_refused_with_row_and_field(demo_home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "feil.csv"
+    bad.write_text(
+        "id,side,name,themes,unavailable_slots,want,entrepreneur_id\n"
+        "a,municipal,Anne,eldre,9,x,\n"
+        "a,kommune,Ola,romfart,,,\n"
+        "b,entrepreneur,,,,,se-finnes-ikke\n", encoding="utf-8")
+    proc = run_cli(demo_home, "conference", "schedule", str(bad), *ARGS, "--out",
+                   str(tmp_path / "ut"), check=False)
+    assert proc.returncode == 1
+    err = proc.stderr
+    assert "rad 1, felt «unavailable_slots»: «9» er ikke en tidsluke fra 1 til 6" in err
+    assert "rad 2, felt «id»: «a» er brukt før i filen" in err
+    assert "rad 2, felt «side»" in err and "ukjent tema «romfart»" in err
+    assert "fant ingen entreprenørprofil «se-finnes-ikke»" in err
+    assert "rad 1, felt «want»: ukjent deltaker «x»" in err
+    assert not (tmp_path / "ut").exists()
+
+
+def test_an_impossible_conference_says_why(demo_home: Path, tmp_path: Path) -> None:
+    lonely = tmp_path / "bare-kommune.csv"
+    lonely.write_text("id,side,name,description\nk,municipal,Kari,Vi trenger hjelp.\n",
+                      encoding="utf-8")
+    proc = run_cli(demo_home, "conference", "schedule", str(lonely), *ARGS, "--out",
+                   str(tmp_path / "ut"), check=False)
+    assert proc.returncode == 2
+    assert "Det trengs deltakere fra både kommunene og entreprenørene" in proc.stderr
+    proc = run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), "--slots", "6",
+                   "--slot-minutes", "15", "--start", "25:00", "--tables", "5", "--out",
+                   str(tmp_path / "ut"), check=False)
+    assert proc.returncode == 1 and "TT:MM" in proc.stderr
