@@ -89,8 +89,9 @@ class TrainResult:
     heldout: dict[str, float] = field(default_factory=dict)
 
 
-def _group_pairs(groups: np.ndarray, labels: np.ndarray, scores: np.ndarray
-                 ) -> dict[Any, tuple[int, float]]:
+def _group_pairs(
+    groups: np.ndarray, labels: np.ndarray, scores: np.ndarray
+) -> dict[Any, tuple[int, float]]:
     """Per group: (number of (approved, rejected) pairs, number ordered correctly)."""
     out: dict[Any, tuple[int, float]] = {}
     for g in np.unique(groups):
@@ -108,9 +109,13 @@ def _accuracy(per_group: Mapping[Any, tuple[int, float]], keys: Sequence[Any]) -
     return sum(per_group[k][1] for k in keys) / pairs if pairs else 0.0
 
 
-def _gain_lower_bound(learned: Mapping[Any, tuple[int, float]],
-                      default: Mapping[Any, tuple[int, float]], *, seed: int,
-                      rounds: int = 1000) -> float:
+def _gain_lower_bound(
+    learned: Mapping[Any, tuple[int, float]],
+    default: Mapping[Any, tuple[int, float]],
+    *,
+    seed: int,
+    rounds: int = 1000,
+) -> float:
     """5th percentile of the accuracy gain when the held-out challenges are resampled."""
     keys = np.array(sorted(learned, key=str), dtype=object)
     if len(keys) == 0:
@@ -176,8 +181,13 @@ def train(
     pairs = sum(n for n, _ in learned_groups.values())
     learned_acc, default_acc = _accuracy(learned_groups, keys), _accuracy(default_groups, keys)
     lower = _gain_lower_bound(learned_groups, default_groups, seed=seed)
-    heldout = {"pairs": pairs, "challenges": len(keys), "learned": round(learned_acc, 4),
-               "default": round(default_acc, 4), "gain_p05": round(lower, 4)}
+    heldout = {
+        "pairs": pairs,
+        "challenges": len(keys),
+        "learned": round(learned_acc, 4),
+        "default": round(default_acc, 4),
+        "gain_p05": round(lower, 4),
+    }
     clf = LogisticRegression(C=1.0, max_iter=1000, random_state=seed).fit(Xs, labels)
     weights = [round(float(w), 6) for w in clf.coef_[0]]
     digest = hashlib.sha256(json.dumps([weights, float(clf.intercept_[0])]).encode()).hexdigest()

@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -67,6 +67,8 @@ class Instance:
     avoid: set[tuple[int, int]] = field(default_factory=set)  # (municipal, entrepreneur)
     want: set[tuple[int, int]] = field(default_factory=set)
     max_per_organisation: int | None = None
+    # meetings an organiser locked, or that already took place: pair -> slot, kept as they are
+    fixed: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def free_slots(self, person: Person) -> list[int]:
         return [s for s in range(1, self.slots + 1) if s not in person.unavailable]
@@ -80,12 +82,19 @@ class Instance:
             (i, j)
             for i in range(len(self.municipal))
             for j in range(len(self.entrepreneurs))
-            if (i, j) not in self.avoid
-            and self.cap(self.municipal[i]) > 0
-            and self.cap(self.entrepreneurs[j]) > 0
-            and set(self.free_slots(self.municipal[i]))
-            & set(self.free_slots(self.entrepreneurs[j]))
+            if (i, j) in self.fixed
+            or (
+                (i, j) not in self.avoid
+                and self.cap(self.municipal[i]) > 0
+                and self.cap(self.entrepreneurs[j]) > 0
+                and set(self.free_slots(self.municipal[i]))
+                & set(self.free_slots(self.entrepreneurs[j]))
+            )
         ]
+
+    def lower_bounds(self, pairs: Sequence[tuple[int, int]]) -> np.ndarray:
+        """1 for the fixed pairs (they must meet), 0 for the others."""
+        return np.array([1.0 if p in self.fixed else 0.0 for p in pairs])
 
 
 @dataclass
@@ -182,7 +191,9 @@ def upper_bound(inst: Instance, pairs: list[tuple[int, int]] | None = None) -> f
     if not pairs:
         return 0.0
     c, cons, n = _pair_model(inst, pairs, with_priorities=False)
-    res = milp(c, constraints=cons, bounds=Bounds(0, 1), integrality=np.zeros(n))
+    res = milp(
+        c, constraints=cons, bounds=Bounds(inst.lower_bounds(pairs), 1), integrality=np.zeros(n)
+    )
     if res.status != 0 or res.x is None:
         raise RuntimeError(f"LP-løseren feilet: {res.message}")
     return float(-res.fun)
@@ -199,7 +210,7 @@ def choose_pairs(
     res = milp(
         c,
         constraints=cons,
-        bounds=Bounds(np.zeros(n), ub),
+        bounds=Bounds(np.concatenate([inst.lower_bounds(pairs), np.zeros(n - len(pairs))]), ub),
         integrality=np.concatenate([np.ones(len(pairs)), np.zeros(n - len(pairs))]),
         options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
     )
@@ -270,6 +281,8 @@ class _Board:
             if len(blockers) != 1:
                 continue
             bi, bj = blockers[0]
+            if (bi, bj) in self.inst.fixed:
+                continue  # a locked meeting is never moved
             self.take(bi, bj)
             moved = next((t for t in self.options(bi, bj) if t != s and self.fits(bi, bj, t)), None)
             if moved is not None and self.fits(i, j, s):
@@ -287,10 +300,9 @@ def _assign_full(
     with every constraint and the priorities (wishes, minimums). Returns the placement and
     whether HiGHS proved it optimal (over these candidates) within the time limit."""
     var: list[tuple[int, int, int]] = []
-    for i, j in cands:
-        for s in sorted(
-            set(inst.free_slots(inst.municipal[i])) & set(inst.free_slots(inst.entrepreneurs[j]))
-        ):
+    for i, j in sorted(set(cands) | set(inst.fixed)):
+        slots = [inst.fixed[(i, j)]] if (i, j) in inst.fixed else _common(inst, (i, j))
+        for s in slots:
             var.append((i, j, s))
     if not var:
         return {}, True
@@ -351,7 +363,12 @@ def _assign_full(
     res = milp(
         c,
         constraints=[LinearConstraint(a, np.array(lo), np.array(hi))],
-        bounds=Bounds(np.zeros(n), upper),
+        bounds=Bounds(
+            np.concatenate(
+                [[1.0 if (i, j) in inst.fixed else 0.0 for i, j, _s in var], np.zeros(n_ent)]
+            ),
+            upper,
+        ),
         integrality=np.concatenate([np.ones(len(var)), np.zeros(n_ent)]),
         options={"time_limit": time_limit, "mip_rel_gap": 1e-6},
     )
@@ -470,6 +487,13 @@ def _notes(inst: Instance, meetings: list[Meeting]) -> list[str]:
     return notes
 
 
+def _fixed_board(inst: Instance) -> _Board:
+    board = _Board(inst)
+    for (i, j), s in sorted(inst.fixed.items(), key=lambda kv: kv[1]):
+        board.put(i, j, s)
+    return board
+
+
 def check_feasible(inst: Instance) -> None:
     """Refuse an instance that cannot have a schedule, naming why (Norwegian)."""
     if inst.slots < 1:
@@ -478,6 +502,29 @@ def check_feasible(inst: Instance) -> None:
         raise InfeasibleError("Konferansen må ha minst ett bord (--tables).")
     if not inst.municipal or not inst.entrepreneurs:
         raise InfeasibleError("Det trengs deltakere fra både kommunene og entreprenørene.")
+    taken: set[tuple[str, int, int]] = set()
+    per_slot: dict[int, int] = defaultdict(int)
+    for (i, j), s in sorted(inst.fixed.items(), key=lambda kv: kv[1]):
+        m, e = inst.municipal[i], inst.entrepreneurs[j]
+        what = f"Det låste møtet {m.name or m.id} – {e.name or e.id} i tidsluke {s}"
+        if not 1 <= s <= inst.slots or s in m.unavailable or s in e.unavailable:
+            raise InfeasibleError(f"{what} ligger utenfor tidslukene der begge er ledige.")
+        if (i, j) in inst.avoid:
+            raise InfeasibleError(f"{what} er mellom to som skal holdes fra hverandre.")
+        if ("m", i, s) in taken or ("e", j, s) in taken:
+            raise InfeasibleError(f"{what} kolliderer med et annet låst møte.")
+        taken.update({("m", i, s), ("e", j, s)})
+        per_slot[s] += 1
+        if per_slot[s] > inst.tables:
+            raise InfeasibleError(f"Tidsluke {s} har flere låste møter enn bord.")
+    for side, people in (("m", inst.municipal), ("e", inst.entrepreneurs)):
+        for k, person in enumerate(people):
+            n = sum(1 for pair in inst.fixed if pair[0 if side == "m" else 1] == k)
+            if n > inst.cap(person):
+                raise InfeasibleError(
+                    f"{person.name or person.id} har {n} låste møter, men plass til bare "
+                    f"{inst.cap(person)}."
+                )
     if not inst.allowed_pairs():
         raise InfeasibleError(
             "Ingen par kan møtes: alle er sperret av «avvis», maks 0 møter eller "
@@ -502,10 +549,13 @@ def solve(
     tell("valg av par", 0.3)
     chosen, _proven = choose_pairs(inst, pairs, time_limit=max(5.0, time_limit * 0.6))
     tell("plassering i tidsluker", 0.6)
-    board = _Board(inst)
+    board = _fixed_board(inst)
     # most constrained first: fewest common free slots, then highest priority
     weights = {p: inst.affinity[p] + (WANT_WEIGHT if p in inst.want else 0.0) for p in chosen}
-    order = sorted(chosen, key=lambda p: (len(board.options(*p)), -weights[p]))
+    order = sorted(
+        (p for p in chosen if p not in inst.fixed),
+        key=lambda p: (len(board.options(*p)), -weights[p]),
+    )
     for p in order:
         board.place(*p)
     _fill(inst, board, pairs)
@@ -546,7 +596,7 @@ def greedy(inst: Instance) -> Schedule:
     started = time.monotonic()
     check_feasible(inst)
     pairs = inst.allowed_pairs()
-    board = _Board(inst)
+    board = _fixed_board(inst)
     # the same priorities as the solver, greedily: wishes, then each entrepreneur's minimum
     # with their best partners, then the best pairs overall
     by_affinity = sorted(pairs, key=lambda p: -inst.affinity[p])
@@ -604,6 +654,10 @@ def violations(inst: Instance, meetings: Sequence[Meeting]) -> list[str]:
         per_e[j] += 1
         if (i, j) not in inst.want:
             per_org[(inst.municipal[i].organisation, j)] += 1
+    at = {(m.municipal, m.entrepreneur): m.slot for m in meetings}
+    for pair, s in inst.fixed.items():
+        if at.get(pair) != s:
+            out.append(f"fixed meeting {pair} not kept in slot {s}")
     for i, n in per_m.items():
         cap = inst.municipal[i].max_meetings
         if cap is not None and n > cap:
@@ -617,3 +671,35 @@ def violations(inst: Instance, meetings: Sequence[Meeting]) -> list[str]:
             if org and n > inst.max_per_organisation:
                 out.append(f"{n} from {org} meet entrepreneur {j}")
     return out
+
+
+def after_no_show(
+    inst: Instance,
+    meetings: Sequence[Meeting],
+    *,
+    municipal: Sequence[int] = (),
+    entrepreneurs: Sequence[int] = (),
+    from_slot: int,
+) -> Instance:
+    """The instance for re-planning the rest of the day when people do not turn up.
+
+    Meetings before ``from_slot`` took place and stay as they were; the absent people are
+    unavailable from ``from_slot`` on; locked meetings of people who are present stay
+    locked. Solving the returned instance re-plans everything else.
+    """
+    rest = frozenset(range(from_slot, inst.slots + 1))
+
+    def gone(p: Person) -> Person:
+        return replace(p, unavailable=p.unavailable | rest)
+
+    gone_m, gone_e = set(municipal), set(entrepreneurs)
+    fixed = {(m.municipal, m.entrepreneur): m.slot for m in meetings if m.slot < from_slot}
+    for (i, j), s in inst.fixed.items():
+        if s >= from_slot and i not in gone_m and j not in gone_e:
+            fixed[(i, j)] = s
+    return replace(
+        inst,
+        municipal=[gone(p) if i in gone_m else p for i, p in enumerate(inst.municipal)],
+        entrepreneurs=[gone(p) if j in gone_e else p for j, p in enumerate(inst.entrepreneurs)],
+        fixed=fixed,
+    )

@@ -133,7 +133,14 @@ class Conference(Timestamped, table=True):
     slot_minutes: int = Field(default=15)
     start_time: str = Field(default="09:00", max_length=5)
     tables: int = Field(default=0)
-    status: str = Field(default="draft", max_length=20)
+    status: str = Field(default="draft", max_length=20)  # draft | published
+    max_per_organisation: int | None = Field(default=None)
+    # the last plan: objective (sum of affinities), proven upper bound, solver status, notes
+    objective: float | None = Field(default=None)
+    upper_bound: float | None = Field(default=None)
+    solve_status: str = Field(default="", max_length=20)
+    notes: list[str] = _json_list()
+    published_at: datetime | None = Field(default=None)
 
 
 class Participant(Timestamped, table=True):
@@ -151,6 +158,9 @@ class Participant(Timestamped, table=True):
     max_meetings: int | None = Field(default=None)
     min_meetings: int | None = Field(default=None)
     unavailable_slots: list[int] = _json_list()
+    avoid: list[str] = _json_list()  # external ids of participants this one must not meet
+    want: list[str] = _json_list()  # ... and of those this one asked to meet
+    absent_from: int | None = Field(default=None)  # a no-show from this slot on
 
 
 class Meeting(Timestamped, table=True):

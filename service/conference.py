@@ -16,18 +16,21 @@ import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from matcher.ranking import DEFAULT_WEIGHTS, key_phrases, rescale_similarity
 from matcher.retrieval import BM25Index
-from matcher.scheduling import Instance, Person, Schedule
+from matcher.scheduling import Instance, Person, Progress, Schedule, solve
+from matcher.scheduling import Meeting as ScheduledMeeting
 from matcher.text import normalise
 from models.importing import ImportValidationError, RowError
+from models.tables import Conference, Meeting
+from models.tables import Participant as ParticipantRow
 from models.vocabulary import THEMES
 from service.matching import RECORD_ROLE, IndexStore, entrepreneur_text, find_entrepreneur
 
@@ -66,6 +69,8 @@ class Participant:
     avoid: list[str] = field(default_factory=list)
     want: list[str] = field(default_factory=list)
     row: int = 0
+    description: str = ""
+    entrepreneur_id: int | None = None
 
 
 def _items(value: str) -> list[str]:
@@ -169,11 +174,13 @@ def read_participants(path: Path, session: Session | None, slots: int) -> list[P
                 fail("themes", f"ukjent tema «{t}»")
         description = (row.get("description") or "").strip()
         ent_key = (row.get("entrepreneur_id") or "").strip()
+        ent_db_id = None
         if ent_key and side == "entrepreneur":
             ent = find_entrepreneur(session, ent_key) if session is not None else None
             if ent is None:
                 fail("entrepreneur_id", f"fant ingen entreprenørprofil «{ent_key}»")
             else:
+                ent_db_id = ent.id
                 description = description or entrepreneur_text(ent)
                 themes = themes or list(ent.themes)
                 name = name or ent.name
@@ -197,6 +204,8 @@ def read_participants(path: Path, session: Session | None, slots: int) -> list[P
                 name=name,
                 organisation=(row.get("organisation") or "").strip(),
                 text=normalise(f"{name}. {description}"),
+                description=description,
+                entrepreneur_id=ent_db_id,
                 themes=themes,
                 max_meetings=max_m,
                 min_meetings=min_m or 0,
@@ -624,4 +633,382 @@ def write_outputs(
     )
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+# -- conferences kept in the database: plan, review, no-shows, publish --------------------------
+
+
+class ConferenceError(ValueError):
+    """A change the plan cannot take (message in Norwegian)."""
+
+
+def create_conference(
+    session: Session,
+    *,
+    name: str,
+    day: date,
+    place: str,
+    slots: int,
+    slot_minutes: int,
+    start: str,
+    tables: int,
+    max_per_organisation: int | None,
+    people: Sequence[Participant],
+) -> Conference:
+    conf = Conference(
+        name=name,
+        event_date=day,
+        place=place,
+        slots=slots,
+        slot_minutes=slot_minutes,
+        start_time=start,
+        tables=tables,
+        max_per_organisation=max_per_organisation,
+    )
+    session.add(conf)
+    session.flush()
+    for p in people:
+        session.add(
+            ParticipantRow(
+                conference_id=conf.id or 0,
+                external_id=p.id,
+                side=p.side,
+                name=p.name,
+                organisation=p.organisation or None,
+                description=p.description,
+                themes=p.themes,
+                entrepreneur_id=p.entrepreneur_id,
+                max_meetings=p.max_meetings,
+                min_meetings=p.min_meetings,
+                unavailable_slots=sorted(p.unavailable),
+                avoid=p.avoid,
+                want=p.want,
+            )
+        )
+    session.flush()
+    return conf
+
+
+def _people(session: Session, conf: Conference) -> list[tuple[ParticipantRow, Participant]]:
+    rows = session.exec(
+        select(ParticipantRow)
+        .where(ParticipantRow.conference_id == conf.id)
+        .order_by(col(ParticipantRow.id))
+    ).all()
+    out = []
+    for r in rows:
+        unavailable = set(r.unavailable_slots)
+        if r.absent_from is not None:
+            unavailable |= set(range(r.absent_from, conf.slots + 1))
+        out.append(
+            (
+                r,
+                Participant(
+                    id=r.external_id,
+                    side=r.side,
+                    name=r.name,
+                    organisation=r.organisation or "",
+                    text=normalise(f"{r.name}. {r.description}"),
+                    themes=list(r.themes),
+                    max_meetings=r.max_meetings,
+                    min_meetings=r.min_meetings or 0,
+                    unavailable=frozenset(unavailable),
+                    avoid=list(r.avoid),
+                    want=list(r.want),
+                    description=r.description,
+                    entrepreneur_id=r.entrepreneur_id,
+                ),
+            )
+        )
+    return out
+
+
+@dataclass
+class Loaded:
+    """A stored conference as the solver sees it."""
+
+    conf: Conference
+    rows: dict[int, ParticipantRow]  # participant row id -> row
+    municipal: list[Participant]
+    entrepreneurs: list[Participant]
+    index: dict[int, tuple[str, int]]  # participant row id -> (side, matrix index)
+    affinity: np.ndarray
+    instance: Instance
+
+
+def load(session: Session, store: IndexStore, conf: Conference) -> Loaded:
+    pairs = _people(session, conf)
+    people = [p for _r, p in pairs]
+    municipal = [p for p in people if p.side == "municipal"]
+    entrepreneurs = [p for p in people if p.side == "entrepreneur"]
+    if not municipal or not entrepreneurs:
+        raise ConferenceError("Det trengs deltakere fra både kommunene og entreprenørene.")
+    aff = affinities(session, store, municipal, entrepreneurs)
+    inst, municipal, entrepreneurs = instance(
+        people, aff, conf.slots, conf.tables, conf.max_per_organisation
+    )
+    mi = {p.id: i for i, p in enumerate(municipal)}
+    ei = {p.id: j for j, p in enumerate(entrepreneurs)}
+    index = {
+        r.id or 0: ("municipal", mi[r.external_id])
+        if r.side == "municipal"
+        else ("entrepreneur", ei[r.external_id])
+        for r, _p in pairs
+    }
+    rows = {r.id or 0: r for r, _p in pairs}
+    fixed = {}
+    for m in session.exec(select(Meeting).where(Meeting.conference_id == conf.id)):
+        if m.locked:
+            fixed[(index[m.municipal_id][1], index[m.entrepreneur_id][1])] = m.slot
+    inst.fixed = fixed
+    return Loaded(conf, rows, municipal, entrepreneurs, index, aff, inst)
+
+
+def plan(
+    session: Session,
+    store: IndexStore,
+    conf: Conference,
+    *,
+    time_limit: float = 120.0,
+    progress: Progress | None = None,
+) -> Schedule:
+    """(Re-)plan every meeting that is not locked; locked ones stay where they are."""
+    data = load(session, store, conf)
+    schedule = solve(data.instance, time_limit=time_limit, progress=progress)
+    row_of = {v: k for k, v in data.index.items()}
+    for old in session.exec(select(Meeting).where(Meeting.conference_id == conf.id)):
+        session.delete(old)
+    session.flush()
+    for sm in schedule.meetings:
+        session.add(
+            Meeting(
+                conference_id=conf.id or 0,
+                municipal_id=row_of[("municipal", sm.municipal)],
+                entrepreneur_id=row_of[("entrepreneur", sm.entrepreneur)],
+                slot=sm.slot,
+                table_no=sm.table,
+                affinity=sm.affinity,
+                locked=(sm.municipal, sm.entrepreneur) in data.instance.fixed,
+            )
+        )
+    conf.objective, conf.upper_bound = schedule.objective, schedule.upper_bound
+    conf.solve_status, conf.notes = schedule.status, list(schedule.notes)
+    session.add(conf)
+    session.flush()
+    return schedule
+
+
+def _meeting(session: Session, conf: Conference, meeting_id: int) -> Meeting:
+    m = session.get(Meeting, meeting_id)
+    if m is None or m.conference_id != conf.id:
+        raise ConferenceError(f"Fant ikke møte {meeting_id} i denne konferansen.")
+    return m
+
+
+def _free_at(
+    session: Session, conf: Conference, who: ParticipantRow, slot: int, skip: int | None
+) -> bool:
+    if slot in who.unavailable_slots or (who.absent_from is not None and slot >= who.absent_from):
+        return False
+    column = Meeting.municipal_id if who.side == "municipal" else Meeting.entrepreneur_id
+    clash = session.exec(
+        select(Meeting).where(
+            Meeting.conference_id == conf.id, Meeting.slot == slot, column == who.id
+        )
+    ).all()
+    return all(m.id == skip for m in clash)
+
+
+def _table_for(session: Session, conf: Conference, slot: int, skip: int | None) -> int:
+    used = {
+        m.table_no
+        for m in session.exec(
+            select(Meeting).where(Meeting.conference_id == conf.id, Meeting.slot == slot)
+        )
+        if m.id != skip
+    }
+    free = [t for t in range(1, conf.tables + 1) if t not in used]
+    if not free:
+        raise ConferenceError(f"Alle {conf.tables} bord er i bruk i tidsluke {slot}.")
+    return free[0]
+
+
+def _check_slot(
+    session: Session,
+    conf: Conference,
+    slot: int,
+    people: Sequence[ParticipantRow],
+    skip: int | None = None,
+) -> int:
+    if not 1 <= slot <= conf.slots:
+        raise ConferenceError(f"Tidsluken må være fra 1 til {conf.slots}.")
+    for who in people:
+        if not _free_at(session, conf, who, slot, skip):
+            raise ConferenceError(f"{who.name} er ikke ledig i tidsluke {slot}.")
+    return _table_for(session, conf, slot, skip)
+
+
+def set_locked(session: Session, conf: Conference, meeting_id: int, locked: bool) -> Meeting:
+    m = _meeting(session, conf, meeting_id)
+    m.locked = locked
+    session.add(m)
+    return m
+
+
+def move_meeting(session: Session, conf: Conference, meeting_id: int, slot: int) -> Meeting:
+    """Move a meeting to another slot (and lock it there)."""
+    m = _meeting(session, conf, meeting_id)
+    people = [
+        session.get(ParticipantRow, m.municipal_id),
+        session.get(ParticipantRow, m.entrepreneur_id),
+    ]
+    m.table_no = _check_slot(session, conf, slot, [p for p in people if p], skip=m.id)
+    m.slot, m.locked = slot, True
+    session.add(m)
+    return m
+
+
+def remove_meeting(session: Session, conf: Conference, meeting_id: int) -> None:
+    """Take a meeting out; the pair is kept apart when the rest is re-planned."""
+    m = _meeting(session, conf, meeting_id)
+    mun = session.get(ParticipantRow, m.municipal_id)
+    ent = session.get(ParticipantRow, m.entrepreneur_id)
+    if mun is not None and ent is not None:
+        mun.avoid = [*mun.avoid, ent.external_id]
+        mun.want = [w for w in mun.want if w != ent.external_id]
+        session.add(mun)
+    session.delete(m)
+
+
+def add_meeting(
+    session: Session,
+    store: IndexStore,
+    conf: Conference,
+    municipal_id: int,
+    entrepreneur_id: int,
+    slot: int,
+) -> Meeting:
+    """A meeting the organiser adds by hand, locked in its slot."""
+    mun = session.get(ParticipantRow, municipal_id)
+    ent = session.get(ParticipantRow, entrepreneur_id)
+    if (
+        mun is None
+        or ent is None
+        or mun.conference_id != conf.id
+        or ent.conference_id != conf.id
+        or mun.side != "municipal"
+        or ent.side != "entrepreneur"
+    ):
+        raise ConferenceError("Velg én deltaker fra kommunene og én entreprenør.")
+    if ent.external_id in mun.avoid or mun.external_id in ent.avoid:
+        raise ConferenceError(f"{mun.name} og {ent.name} skal ikke møtes.")
+    if session.exec(
+        select(Meeting).where(
+            Meeting.conference_id == conf.id,
+            Meeting.municipal_id == mun.id,
+            Meeting.entrepreneur_id == ent.id,
+        )
+    ).first():
+        raise ConferenceError(f"{mun.name} og {ent.name} har allerede et møte.")
+    table = _check_slot(session, conf, slot, [mun, ent])
+    for who in (mun, ent):
+        column = Meeting.municipal_id if who.side == "municipal" else Meeting.entrepreneur_id
+        have = len(
+            session.exec(
+                select(Meeting).where(Meeting.conference_id == conf.id, column == who.id)
+            ).all()
+        )
+        if who.max_meetings is not None and have >= who.max_meetings:
+            raise ConferenceError(f"{who.name} har allerede {have} møter, som er taket.")
+    pm = Participant(
+        mun.external_id,
+        "municipal",
+        mun.name,
+        mun.organisation or "",
+        normalise(f"{mun.name}. {mun.description}"),
+        list(mun.themes),
+        None,
+        0,
+        frozenset(),
+    )
+    pe = Participant(
+        ent.external_id,
+        "entrepreneur",
+        ent.name,
+        "",
+        normalise(f"{ent.name}. {ent.description}"),
+        list(ent.themes),
+        None,
+        0,
+        frozenset(),
+    )
+    aff = float(affinities(session, store, [pm], [pe])[0, 0])
+    m = Meeting(
+        conference_id=conf.id or 0,
+        municipal_id=mun.id or 0,
+        entrepreneur_id=ent.id or 0,
+        slot=slot,
+        table_no=table,
+        affinity=aff,
+        locked=True,
+    )
+    session.add(m)
+    return m
+
+
+def record_no_show(
+    session: Session, conf: Conference, participant_id: int, from_slot: int
+) -> ParticipantRow:
+    """Someone did not come from ``from_slot`` on: what happened before stays (locked), their
+    later meetings go, and a re-plan fills the places."""
+    who = session.get(ParticipantRow, participant_id)
+    if who is None or who.conference_id != conf.id:
+        raise ConferenceError("Fant ikke deltakeren i denne konferansen.")
+    if not 1 <= from_slot <= conf.slots:
+        raise ConferenceError(f"Tidsluken må være fra 1 til {conf.slots}.")
+    who.absent_from = from_slot
+    session.add(who)
+    for m in session.exec(select(Meeting).where(Meeting.conference_id == conf.id)):
+        theirs = (m.municipal_id if who.side == "municipal" else m.entrepreneur_id) == who.id
+        if m.slot < from_slot:
+            m.locked = True  # it took place
+            session.add(m)
+        elif theirs:
+            session.delete(m)
+    return who
+
+
+def publish(session: Session, conf: Conference) -> Conference:
+    if not session.exec(select(Meeting).where(Meeting.conference_id == conf.id)).first():
+        raise ConferenceError("Det er ingen møter å publisere ennå.")
+    conf.status, conf.published_at = "published", datetime.now(UTC)
+    session.add(conf)
+    return conf
+
+
+def stored_schedule(session: Session, data: Loaded) -> Schedule:
+    """The meetings in the database as a Schedule (for the output files)."""
+    meetings = [
+        ScheduledMeeting(
+            m.slot,
+            m.table_no,
+            data.index[m.municipal_id][1],
+            data.index[m.entrepreneur_id][1],
+            m.affinity,
+        )
+        for m in session.exec(
+            select(Meeting)
+            .where(Meeting.conference_id == data.conf.id)
+            .order_by(col(Meeting.slot), col(Meeting.table_no))
+        )
+    ]
+    conf = data.conf
+    return Schedule(
+        meetings=meetings,
+        objective=round(sum(m.affinity for m in meetings), 4),
+        upper_bound=conf.upper_bound or 0.0,
+        status=conf.solve_status or "feasible",
+        seconds=0.0,
+        notes=list(conf.notes),
     )

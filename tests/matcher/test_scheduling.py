@@ -14,6 +14,7 @@ from matcher.scheduling import (
     InfeasibleError,
     Instance,
     Person,
+    after_no_show,
     greedy,
     solve,
     violations,
@@ -149,3 +150,56 @@ def test_progress_is_reported() -> None:
     steps = []
     solve(generated(2, n_m=8, n_e=4, slots=3, tables=3), progress=lambda s, x: steps.append(x))
     assert steps[0] < steps[-1] == 1.0 and steps == sorted(steps)
+
+
+# -- organisers' changes: locks, moves, removals, no-shows ------------------------------------
+
+
+def test_locked_and_moved_meetings_stay_and_the_rest_is_re_planned() -> None:
+    inst = generated(11, n_m=20, n_e=10, slots=5, tables=8, busy=0.1)
+    first = solve(inst)
+    keep = first.meetings[0]
+    moved = first.meetings[1]
+    pair = (moved.municipal, moved.entrepreneur)
+    # move one meeting to another slot where both are free (the organiser's swap)
+    target = next(s for s in range(1, inst.slots + 1) if s != moved.slot
+                  and s not in inst.municipal[pair[0]].unavailable
+                  and s not in inst.entrepreneurs[pair[1]].unavailable
+                  and (keep.slot != s or {keep.municipal, keep.entrepreneur}.isdisjoint(pair)))
+    removed = first.meetings[2]
+    inst.fixed = {(keep.municipal, keep.entrepreneur): keep.slot, pair: target}
+    inst.avoid = inst.avoid | {(removed.municipal, removed.entrepreneur)}
+    again = solve(inst)
+    assert violations(inst, again.meetings) == []  # includes: fixed meetings kept
+    at = {(m.municipal, m.entrepreneur): m.slot for m in again.meetings}
+    assert at[pair] == target and at[(keep.municipal, keep.entrepreneur)] == keep.slot
+    assert (removed.municipal, removed.entrepreneur) not in at
+    base = greedy(inst)
+    assert violations(inst, base.meetings) == []
+
+
+def test_a_no_show_re_plans_the_rest_of_the_day() -> None:
+    inst = generated(12, n_m=16, n_e=8, slots=6, tables=8, busy=0.0, minimum=2)
+    first = solve(inst)
+    absent = first.meetings[0].entrepreneur
+    later = after_no_show(inst, first.meetings, entrepreneurs=[absent], from_slot=3)
+    again = solve(later)
+    assert violations(later, again.meetings) == []
+    before = sorted((m.slot, m.municipal, m.entrepreneur) for m in first.meetings if m.slot < 3)
+    kept = sorted((m.slot, m.municipal, m.entrepreneur) for m in again.meetings if m.slot < 3)
+    assert kept == before  # what happened stays as it was
+    assert all(m.entrepreneur != absent for m in again.meetings if m.slot >= 3)
+    # the freed places are used: their partners are not left with an empty slot for nothing
+    assert len(again.meetings) >= len(first.meetings) - sum(
+        1 for m in first.meetings if m.entrepreneur == absent and m.slot >= 3)
+
+
+def test_impossible_locks_are_refused_by_name() -> None:
+    inst = generated(13, n_m=4, n_e=3, slots=3, tables=3, busy=0.0)
+    inst.fixed = {(0, 0): 1, (0, 1): 1}
+    with pytest.raises(InfeasibleError, match="kolliderer med et annet låst møte"):
+        solve(inst)
+    inst.fixed = {(0, 0): 1}
+    inst.avoid = {(0, 0)}
+    with pytest.raises(InfeasibleError, match="holdes fra hverandre"):
+        solve(inst)

@@ -149,3 +149,105 @@ def test_an_impossible_conference_says_why(demo_home: Path, tmp_path: Path) -> N
                    "--slot-minutes", "15", "--start", "25:00", "--tables", "5", "--out",
                    str(tmp_path / "ut"), check=False)
     assert proc.returncode == 1 and "TT:MM" in proc.stderr
+
+
+def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str,
+                                                            tmp_path: Path) -> None:
+    from datetime import date
+
+    from sqlmodel import select
+
+    from matcher.scheduling import violations
+    from models.db import session_scope
+    from models.tables import Meeting
+    from models.tables import Participant as Row
+    from service.conference import (
+        ConferenceError,
+        add_meeting,
+        create_conference,
+        load,
+        move_meeting,
+        plan,
+        publish,
+        read_participants,
+        record_no_show,
+        remove_meeting,
+        set_locked,
+    )
+
+    rt = demo_runtime(Settings(home=tmp_path, database_url=db_url))
+    with session_scope(rt.engine) as session:
+        people = read_participants(PARTICIPANTS, session, 6)
+        conf = create_conference(session, name="SosEnt 2026", day=date(2026, 11, 26),
+                                 place="Oslo", slots=6, slot_minutes=15, start="09:00",
+                                 tables=5, max_per_organisation=1, people=people)
+        first = plan(session, rt.store, conf)
+        assert first.meetings and conf.objective == first.objective
+        cid = conf.id
+
+    def meetings(session):
+        return list(session.exec(select(Meeting).where(Meeting.conference_id == cid)
+                                 .order_by(Meeting.slot, Meeting.table_no)))
+
+    with session_scope(rt.engine) as session:
+        from models.tables import Conference
+
+        conf = session.get(Conference, cid)
+        ms = meetings(session)
+        keep, move, drop = ms[0], ms[1], ms[2]
+        set_locked(session, conf, keep.id, True)
+        # move to a slot where both are free, else the organiser is told why
+        for slot in range(1, 7):
+            try:
+                move_meeting(session, conf, move.id, slot)
+                break
+            except ConferenceError as exc:
+                assert "ikke ledig" in str(exc) or "bord" in str(exc)
+        moved_to = move.slot
+        dropped = (drop.municipal_id, drop.entrepreneur_id)
+        remove_meeting(session, conf, drop.id)
+        rows = session.exec(select(Row).where(Row.conference_id == cid)).all()
+        k2 = next(r for r in rows if r.external_id == "k2")
+        met = {m.entrepreneur_id for m in meetings(session) if m.municipal_id == k2.id}
+        other = next(r for r in rows if r.side == "entrepreneur" and r.id not in met)
+        with pytest.raises(ConferenceError, match="ikke ledig i tidsluke 1"):
+            add_meeting(session, rt.store, conf, k2.id, other.id, 1)  # k2 is away in 1 and 2
+        # take one meeting off k3 to give room, then add k3 with someone new by hand
+        k3 = next(r for r in rows if r.external_id == "k3")
+        k3_meetings = [m for m in meetings(session) if m.municipal_id == k3.id
+                       and m.id not in (keep.id, move.id)]
+        free = k3_meetings[0].slot
+        remove_meeting(session, conf, k3_meetings[0].id)
+        session.flush()
+        busy = {m.entrepreneur_id for m in meetings(session) if m.slot == free}
+        met3 = {m.entrepreneur_id for m in meetings(session) if m.municipal_id == k3.id}
+        load_e = Counter(m.entrepreneur_id for m in meetings(session))
+        other = next(r for r in rows if r.side == "entrepreneur" and r.id not in busy | met3
+                     and r.external_id not in k3.avoid and load_e[r.id] < r.max_meetings)
+        k2 = k3
+        added = add_meeting(session, rt.store, conf, k2.id, other.id, free)
+        assert added.locked and 0 <= added.affinity <= 1
+        session.flush()
+        again = plan(session, rt.store, conf)
+        data = load(session, rt.store, conf)
+        assert violations(data.instance, again.meetings) == []
+        now = {(m.municipal_id, m.entrepreneur_id): m for m in meetings(session)}
+        assert now[(keep.municipal_id, keep.entrepreneur_id)].slot == keep.slot
+        assert now[(move.municipal_id, move.entrepreneur_id)].slot == moved_to
+        assert dropped not in now  # a removed meeting does not come back
+        assert now[(k2.id, other.id)].slot == free  # an added one stays
+
+        # a no-show from slot 3: earlier meetings stay, theirs later go, the rest re-planned
+        absent = next(r for r in rows if r.external_id == "e-jobbverkstedet")
+        before = sorted((m.slot, m.municipal_id, m.entrepreneur_id) for m in meetings(session)
+                        if m.slot < 3)
+        record_no_show(session, conf, absent.id, 3)
+        session.flush()
+        plan(session, rt.store, conf)
+        after = meetings(session)
+        assert sorted((m.slot, m.municipal_id, m.entrepreneur_id) for m in after
+                      if m.slot < 3) == before
+        assert not [m for m in after if m.entrepreneur_id == absent.id and m.slot >= 3]
+        publish(session, conf)
+        assert conf.status == "published" and conf.published_at is not None
+    rt.engine.dispose()
