@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from service.api.conferences import router as conferences_router
 from service.api.proposals import router as proposals_router
 from service.api.routes import router
 from service.mail import OutboxWorker
 from service.runtime import Runtime, open_runtime
-from service.web import admin, entrepreneur, needs, pages, review
+from service.web import admin, conferences, entrepreneur, needs, pages, review
 from service.web.common import HERE as WEB_DIR
 from service.web.common import LoginRequired, PageError, error_page, login_redirect
 
@@ -40,7 +41,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.runtime = rt
     app.include_router(router)
     app.include_router(proposals_router)
-    for web in (pages, needs, review, entrepreneur, admin):
+    app.include_router(conferences_router)
+    for web in (pages, needs, review, entrepreneur, admin, conferences):
         app.include_router(web.router)
     app.add_exception_handler(LoginRequired, login_redirect)
     app.add_exception_handler(PageError, error_page)

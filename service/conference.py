@@ -322,7 +322,7 @@ class Agenda:
         return begin, begin + timedelta(minutes=self.slot_minutes)
 
 
-def _ics(agenda: Agenda, who: Participant, rows: list[dict[str, Any]]) -> str:
+def agenda_ics(agenda: Agenda, rows: list[dict[str, Any]]) -> str:
     def esc(text: str) -> str:
         return (
             text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
@@ -352,7 +352,13 @@ def _ics(agenda: Agenda, who: Participant, rows: list[dict[str, Any]]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _agenda_html(agenda: Agenda, who: Participant, rows: list[dict[str, Any]]) -> str:
+def agenda_html(
+    agenda: Agenda,
+    name: str,
+    organisation: str,
+    rows: list[dict[str, Any]],
+    downloads: tuple[str, str] | None = None,
+) -> str:
     e = html.escape
     body = (
         "".join(
@@ -363,22 +369,45 @@ def _agenda_html(agenda: Agenda, who: Participant, rows: list[dict[str, Any]]) -
         )
         or '<tr><td colspan="4">Ingen møter planlagt.</td></tr>'
     )
-    org = f" · {e(who.organisation)}" if who.organisation else ""
+    org = f" · {e(organisation)}" if organisation else ""
+    links = (
+        f'<p class="noprint"><a href="{e(downloads[0])}">Last ned som PDF</a> · '
+        f'<a href="{e(downloads[1])}">Legg i kalenderen (.ics)</a></p>'
+        if downloads
+        else ""
+    )
     return f"""<!doctype html>
 <html lang="nb"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Møteplan for {e(who.name)} – {e(agenda.name)}</title>
+<title>Møteplan for {e(name)} – {e(agenda.name)}</title>
 <style>body{{font:1rem/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;
 color:#1b1f24}}table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;
 padding:.4rem;border-bottom:1px solid #c8d0d8;vertical-align:top}}small{{color:#4a5360}}
-@media print{{body{{margin:0}}}}</style></head>
-<body><h1>Møteplan for {e(who.name)}</h1>
+@media print{{body{{margin:0}}.noprint{{display:none}}}}</style></head>
+<body><h1>Møteplan for {e(name)}</h1>
 <p>{e(agenda.name)} · {agenda.day:%d.%m.%Y}{org}</p>
 <table><thead><tr><th scope="col">Tid</th><th scope="col">Bord</th><th scope="col">Med</th>
 <th scope="col">Hvorfor</th></tr></thead><tbody>{body}</tbody></table>
-<p><small>Møtene er markedsdialog, ikke tildeling av kontrakt.</small></p>
+{links}<p><small>Møtene er markedsdialog, ikke tildeling av kontrakt.</small></p>
 </body></html>
 """
+
+
+def agenda_pdf(agenda: Agenda, name: str, organisation: str, rows: list[dict[str, Any]]) -> bytes:
+    """The same agenda as a PDF for printing."""
+    from service.pdf import text_pdf
+
+    head = f"{agenda.name} · {agenda.day:%d.%m.%Y}" + (f" · {organisation}" if organisation else "")
+    lines: list[tuple[str, str]] = [("title", f"Møteplan for {name}"), ("text", head), ("text", "")]
+    for r in rows:
+        begin, end = agenda.times(r["slot"])
+        other = r["other"] + (f" ({r['other_org']})" if r["other_org"] else "")
+        lines.append(("text", f"{begin:%H:%M}–{end:%H:%M}   Bord {r['table']}   {other}"))
+        lines.append(("small", f"        {r['why']}"))
+    if not rows:
+        lines.append(("text", "Ingen møter planlagt."))
+    lines += [("text", ""), ("small", "Møtene er markedsdialog, ikke tildeling av kontrakt.")]
+    return text_pdf(lines)
 
 
 def _why(analyzer: Any, m: Participant, e: Participant) -> str:
@@ -598,11 +627,16 @@ def write_outputs(
     for p in (*municipal, *entrepreneurs):
         rows = sorted(per_person[p.id], key=lambda r: r["slot"])
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in p.id)
-        (folder / f"{safe}.html").write_text(_agenda_html(agenda, p, rows), encoding="utf-8")
-        (folder / f"{safe}.ics").write_text(_ics(agenda, p, rows), encoding="utf-8")
+        (folder / f"{safe}.html").write_text(
+            agenda_html(agenda, p.name, p.organisation, rows, (f"{safe}.pdf", f"{safe}.ics")),
+            encoding="utf-8",
+        )
+        (folder / f"{safe}.ics").write_text(agenda_ics(agenda, rows), encoding="utf-8")
+        (folder / f"{safe}.pdf").write_bytes(agenda_pdf(agenda, p.name, p.organisation, rows))
         index.append(
             f'<li><a href="{safe}.html">{html.escape(p.name)}</a> '
-            f'({len(rows)} møter, <a href="{safe}.ics">kalender</a>)</li>'
+            f'({len(rows)} møter, <a href="{safe}.pdf">PDF</a>, '
+            f'<a href="{safe}.ics">kalender</a>)</li>'
         )
     (folder / "index.html").write_text(
         f'<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Møteplaner – '
@@ -1011,4 +1045,47 @@ def stored_schedule(session: Session, data: Loaded) -> Schedule:
         status=conf.solve_status or "feasible",
         seconds=0.0,
         notes=list(conf.notes),
+    )
+
+
+def stored_agenda(
+    session: Session, store: IndexStore, conf: Conference, who: ParticipantRow
+) -> list[dict[str, Any]]:
+    """One person's meetings with times, tables, the other side and why they meet."""
+    people = {r.id: p for r, p in _people(session, conf)}
+    column = Meeting.municipal_id if who.side == "municipal" else Meeting.entrepreneur_id
+    out = []
+    for m in session.exec(
+        select(Meeting)
+        .where(Meeting.conference_id == conf.id, column == who.id)
+        .order_by(col(Meeting.slot))
+    ):
+        mp, ep = people[m.municipal_id], people[m.entrepreneur_id]
+        other = ep if who.side == "municipal" else mp
+        out.append(
+            {
+                "slot": m.slot,
+                "table": m.table_no,
+                "municipal": mp.id,
+                "entrepreneur": ep.id,
+                "other": other.name,
+                "other_org": other.organisation,
+                "why": _why(store.analyzer, mp, ep),
+            }
+        )
+    return out
+
+
+def stored_files(session: Session, store: IndexStore, conf: Conference, out: Path) -> None:
+    """The organisers' files (meetings, workbook, affinities, summary, agendas) for a stored
+    plan, written into ``out``."""
+    data = load(session, store, conf)
+    write_outputs(
+        out,
+        stored_schedule(session, data),
+        data.municipal,
+        data.entrepreneurs,
+        data.affinity,
+        Agenda(conf.start_time, conf.slot_minutes, conf.event_date, conf.name),
+        store.analyzer,
     )

@@ -3,9 +3,7 @@ organisations. And the organiser's list of conferences."""
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -17,11 +15,8 @@ from models.importing import get_or_create_organisation
 from models.tables import (
     ApiToken,
     Challenge,
-    Conference,
     Entrepreneur,
-    Meeting,
     Organisation,
-    Participant,
     Proposal,
     User,
 )
@@ -30,7 +25,9 @@ from service.api.deps import RuntimeDep, SessionDep
 from service.matching import sync_engine
 from service.runtime import Runtime
 from service.security import UserError, create_user, issue_token, revoke_tokens
+from service.web import jobs
 from service.web.common import ROLE_LABELS, PageError, render, role
+from service.web.jobs import Job
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,76 +38,22 @@ INDEX_NAMES = {"entrepreneurs": "entreprenører", "challenges": "behov", "setnin
 # -- re-indexing in the background, with progress ------------------------------------------------
 
 
-@dataclass
-class IndexJob:
-    """One re-index run in a background thread; the page polls its state."""
-
-    full: bool
-    phase: str = "starter"
-    done: int = 0
-    total: int = 0
-    running: bool = True
-    error: str = ""
-    summary: list[str] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
-    seconds: float = 0.0
-
-    def progress(self, name: str, done: int, total: int) -> None:
-        self.phase, self.done, self.total = name, done, total
-
-    def text(self) -> str:
-        if self.error:
-            return f"Feilet: {self.error}"
-        if not self.running:
-            return "Ferdig på {:.1f} s. {}".format(self.seconds, " ".join(self.summary))
-        what = INDEX_NAMES.get(self.phase, self.phase)
-        if self.total:
-            return f"Bygger {what}: {self.done} av {self.total} tekster."
+def _index_text(phase: str, done: float, total: float) -> str:
+    if not total:
         return "Sjekker indeksen mot databasen …"
-
-    def state(self) -> dict[str, Any]:
-        return {
-            "running": self.running,
-            "done": self.done,
-            "total": self.total,
-            "phase": self.phase,
-            "text": self.text(),
-            "error": self.error,
-        }
+    return f"Bygger {INDEX_NAMES.get(phase, phase)}: {done:.0f} av {total:.0f} tekster."
 
 
-_job_lock = threading.Lock()
+def _reindex(rt: Runtime, full: bool) -> Callable[[Job], list[str]]:
+    def work(job: Job) -> list[str]:
+        reports = sync_engine(rt.engine, rt.store, progress=job.progress, rebuild=full)
+        return [
+            f"{INDEX_NAMES.get(r.name, r.name).capitalize()}: {r.count} i indeksen, "
+            f"{r.added} lagt til, {r.removed} fjernet, {r.embedded} nye vektorer."
+            for r in reports
+        ]
 
-
-def _current_job(request: Request) -> IndexJob | None:
-    job: IndexJob | None = getattr(request.app.state, "index_job", None)
-    return job
-
-
-def _start_job(request: Request, rt: Runtime, full: bool) -> IndexJob:
-    with _job_lock:
-        job = _current_job(request)
-        if job is not None and job.running:
-            return job
-        job = IndexJob(full=full)
-        request.app.state.index_job = job
-
-    def run() -> None:
-        try:
-            reports = sync_engine(rt.engine, rt.store, progress=job.progress, rebuild=full)
-            job.summary = [
-                f"{INDEX_NAMES.get(r.name, r.name).capitalize()}: {r.count} i indeksen, "
-                f"{r.added} lagt til, {r.removed} fjernet, {r.embedded} nye vektorer."
-                for r in reports
-            ]
-        except Exception as exc:  # shown on the page; the index on disk is left as it was
-            job.error = str(exc) or exc.__class__.__name__
-        finally:
-            job.seconds = time.monotonic() - job.started
-            job.running = False
-
-    threading.Thread(target=run, name="brobygger-reindex", daemon=True).start()
-    return job
+    return work
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -142,7 +85,7 @@ def operations(
         user,
         counts=_counts(session),
         indexes=indexes,
-        job=_current_job(request),
+        job=jobs.current(request, "indeks"),
         embedder=rt.store.embedder_key,
     )
 
@@ -154,13 +97,13 @@ def reindex(
     user: Annotated[User, ADMIN],
     full: Annotated[str, Form(max_length=5)] = "",
 ) -> Response:
-    _start_job(request, rt, full == "ja")
+    jobs.start(request, "indeks", Job(_index_text), _reindex(rt, full == "ja"))
     return RedirectResponse("/admin#indeks", status_code=303)
 
 
 @router.get("/admin/indeks/status")
 def reindex_status(request: Request, user: Annotated[User, ADMIN]) -> JSONResponse:
-    job = _current_job(request)
+    job = jobs.current(request, "indeks")
     if job is None:
         return JSONResponse(
             {
@@ -381,26 +324,3 @@ def create_organisation(
     session.add(org)
     session.commit()
     return RedirectResponse("/admin/organisasjoner?melding=organisasjon", status_code=303)
-
-
-# -- conferences (organisers) -----------------------------------------------------------------
-
-
-@router.get("/konferanser", response_class=HTMLResponse)
-def conferences(
-    request: Request,
-    session: SessionDep,
-    user: Annotated[User, Depends(role("organiser", "admin"))],
-) -> Response:
-    rows = []
-    for conf in session.exec(select(Conference).order_by(col(Conference.event_date).desc())):
-        people = session.exec(
-            select(Participant.side, func.count())
-            .where(Participant.conference_id == conf.id)
-            .group_by(col(Participant.side))
-        ).all()
-        meetings = session.exec(
-            select(func.count()).select_from(Meeting).where(Meeting.conference_id == conf.id)
-        ).one()
-        rows.append({"c": conf, "people": dict(people), "meetings": meetings})
-    return render(request, "conferences.html", user, conferences=rows)

@@ -29,18 +29,33 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_schedule_writes_the_contract_files_and_keeps_every_constraint(demo_home: Path,
-                                                                       tmp_path: Path) -> None:
+def test_schedule_writes_the_contract_files_and_keeps_every_constraint(
+    demo_home: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "plan"
-    proc = run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), *ARGS,
-                   "--max-per-organisation", "1", "--out", str(out), "--date", "2026-11-26",
-                   "--name", "SosEnt 2026")
+    proc = run_cli(
+        demo_home,
+        "conference",
+        "schedule",
+        str(PARTICIPANTS),
+        *ARGS,
+        "--max-per-organisation",
+        "1",
+        "--out",
+        str(out),
+        "--date",
+        "2026-11-26",
+        "--name",
+        "SosEnt 2026",
+    )
     assert "møter planlagt" in proc.stdout and "ferdig" in proc.stderr  # progress shown
     people = {r["id"]: r for r in _rows(PARTICIPANTS)}
     meetings = _rows(out / "meetings.csv")
     assert list(meetings[0]) == ["slot", "table", "municipal_id", "entrepreneur_id", "affinity"]
-    affinity = {(r["municipal_id"], r["entrepreneur_id"]): float(r["affinity"])
-                for r in _rows(out / "affinities.csv")}
+    affinity = {
+        (r["municipal_id"], r["entrepreneur_id"]): float(r["affinity"])
+        for r in _rows(out / "affinities.csv")
+    }
     municipal = [p for p in people.values() if p["side"] == "municipal"]
     entrepreneurs = [p for p in people.values() if p["side"] == "entrepreneur"]
     assert len(affinity) == len(municipal) * len(entrepreneurs)
@@ -91,6 +106,12 @@ def test_schedule_writes_the_contract_files_and_keeps_every_constraint(demo_home
     assert ics.startswith("BEGIN:VCALENDAR") and ics.count("BEGIN:VEVENT") == per["k1"]
     assert "DTSTART:20261126T09" in ics or "DTSTART:20261126T1" in ics
 
+    from pypdf import PdfReader
+
+    pdf = PdfReader(out / "agendaer" / "k1.pdf").pages[0].extract_text()
+    assert "Møteplan for Kari Nordby" in pdf and "SosEnt 2026 · 26.11.2026" in pdf
+    assert pdf.count("Bord ") == per["k1"]
+
     # for organisers: a workbook and a summary page with the two plots
     from openpyxl import load_workbook
 
@@ -110,11 +131,17 @@ def test_participants_from_an_excel_workbook(demo_home: Path, tmp_path: Path) ->
         book.active.append([int(v) if v.isdigit() else v for v in row])
     book.save(tmp_path / "deltakere.xlsx")
     out = tmp_path / "plan"
-    run_cli(demo_home, "conference", "schedule", str(tmp_path / "deltakere.xlsx"), *ARGS,
-            "--out", str(out))
+    run_cli(
+        demo_home,
+        "conference",
+        "schedule",
+        str(tmp_path / "deltakere.xlsx"),
+        *ARGS,
+        "--out",
+        str(out),
+    )
     from_csv = tmp_path / "fra-csv"
-    run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), *ARGS, "--out",
-            str(from_csv))
+    run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), *ARGS, "--out", str(from_csv))
     assert (out / "meetings.csv").read_text() == (from_csv / "meetings.csv").read_text()
 
 
@@ -124,9 +151,19 @@ def test_bad_rows_are_refused_with_row_and_field(demo_home: Path, tmp_path: Path
         "id,side,name,themes,unavailable_slots,want,entrepreneur_id\n"
         "a,municipal,Anne,eldre,9,x,\n"
         "a,kommune,Ola,romfart,,,\n"
-        "b,entrepreneur,,,,,se-finnes-ikke\n", encoding="utf-8")
-    proc = run_cli(demo_home, "conference", "schedule", str(bad), *ARGS, "--out",
-                   str(tmp_path / "ut"), check=False)
+        "b,entrepreneur,,,,,se-finnes-ikke\n",
+        encoding="utf-8",
+    )
+    proc = run_cli(
+        demo_home,
+        "conference",
+        "schedule",
+        str(bad),
+        *ARGS,
+        "--out",
+        str(tmp_path / "ut"),
+        check=False,
+    )
     assert proc.returncode == 1
     err = proc.stderr
     assert "rad 1, felt «unavailable_slots»: «9» er ikke en tidsluke fra 1 til 6" in err
@@ -139,20 +176,42 @@ def test_bad_rows_are_refused_with_row_and_field(demo_home: Path, tmp_path: Path
 
 def test_an_impossible_conference_says_why(demo_home: Path, tmp_path: Path) -> None:
     lonely = tmp_path / "bare-kommune.csv"
-    lonely.write_text("id,side,name,description\nk,municipal,Kari,Vi trenger hjelp.\n",
-                      encoding="utf-8")
-    proc = run_cli(demo_home, "conference", "schedule", str(lonely), *ARGS, "--out",
-                   str(tmp_path / "ut"), check=False)
+    lonely.write_text(
+        "id,side,name,description\nk,municipal,Kari,Vi trenger hjelp.\n", encoding="utf-8"
+    )
+    proc = run_cli(
+        demo_home,
+        "conference",
+        "schedule",
+        str(lonely),
+        *ARGS,
+        "--out",
+        str(tmp_path / "ut"),
+        check=False,
+    )
     assert proc.returncode == 2
     assert "Det trengs deltakere fra både kommunene og entreprenørene" in proc.stderr
-    proc = run_cli(demo_home, "conference", "schedule", str(PARTICIPANTS), "--slots", "6",
-                   "--slot-minutes", "15", "--start", "25:00", "--tables", "5", "--out",
-                   str(tmp_path / "ut"), check=False)
+    proc = run_cli(
+        demo_home,
+        "conference",
+        "schedule",
+        str(PARTICIPANTS),
+        "--slots",
+        "6",
+        "--slot-minutes",
+        "15",
+        "--start",
+        "25:00",
+        "--tables",
+        "5",
+        "--out",
+        str(tmp_path / "ut"),
+        check=False,
+    )
     assert proc.returncode == 1 and "TT:MM" in proc.stderr
 
 
-def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str,
-                                                            tmp_path: Path) -> None:
+def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str, tmp_path: Path) -> None:
     from datetime import date
 
     from sqlmodel import select
@@ -178,16 +237,30 @@ def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str,
     rt = demo_runtime(Settings(home=tmp_path, database_url=db_url))
     with session_scope(rt.engine) as session:
         people = read_participants(PARTICIPANTS, session, 6)
-        conf = create_conference(session, name="SosEnt 2026", day=date(2026, 11, 26),
-                                 place="Oslo", slots=6, slot_minutes=15, start="09:00",
-                                 tables=5, max_per_organisation=1, people=people)
+        conf = create_conference(
+            session,
+            name="SosEnt 2026",
+            day=date(2026, 11, 26),
+            place="Oslo",
+            slots=6,
+            slot_minutes=15,
+            start="09:00",
+            tables=5,
+            max_per_organisation=1,
+            people=people,
+        )
         first = plan(session, rt.store, conf)
         assert first.meetings and conf.objective == first.objective
         cid = conf.id
 
     def meetings(session):
-        return list(session.exec(select(Meeting).where(Meeting.conference_id == cid)
-                                 .order_by(Meeting.slot, Meeting.table_no)))
+        return list(
+            session.exec(
+                select(Meeting)
+                .where(Meeting.conference_id == cid)
+                .order_by(Meeting.slot, Meeting.table_no)
+            )
+        )
 
     with session_scope(rt.engine) as session:
         from models.tables import Conference
@@ -214,16 +287,25 @@ def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str,
             add_meeting(session, rt.store, conf, k2.id, other.id, 1)  # k2 is away in 1 and 2
         # take one meeting off k3 to give room, then add k3 with someone new by hand
         k3 = next(r for r in rows if r.external_id == "k3")
-        k3_meetings = [m for m in meetings(session) if m.municipal_id == k3.id
-                       and m.id not in (keep.id, move.id)]
+        k3_meetings = [
+            m
+            for m in meetings(session)
+            if m.municipal_id == k3.id and m.id not in (keep.id, move.id)
+        ]
         free = k3_meetings[0].slot
         remove_meeting(session, conf, k3_meetings[0].id)
         session.flush()
         busy = {m.entrepreneur_id for m in meetings(session) if m.slot == free}
         met3 = {m.entrepreneur_id for m in meetings(session) if m.municipal_id == k3.id}
         load_e = Counter(m.entrepreneur_id for m in meetings(session))
-        other = next(r for r in rows if r.side == "entrepreneur" and r.id not in busy | met3
-                     and r.external_id not in k3.avoid and load_e[r.id] < r.max_meetings)
+        other = next(
+            r
+            for r in rows
+            if r.side == "entrepreneur"
+            and r.id not in busy | met3
+            and r.external_id not in k3.avoid
+            and load_e[r.id] < r.max_meetings
+        )
         k2 = k3
         added = add_meeting(session, rt.store, conf, k2.id, other.id, free)
         assert added.locked and 0 <= added.affinity <= 1
@@ -239,15 +321,110 @@ def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str,
 
         # a no-show from slot 3: earlier meetings stay, theirs later go, the rest re-planned
         absent = next(r for r in rows if r.external_id == "e-jobbverkstedet")
-        before = sorted((m.slot, m.municipal_id, m.entrepreneur_id) for m in meetings(session)
-                        if m.slot < 3)
+        before = sorted(
+            (m.slot, m.municipal_id, m.entrepreneur_id) for m in meetings(session) if m.slot < 3
+        )
         record_no_show(session, conf, absent.id, 3)
         session.flush()
         plan(session, rt.store, conf)
         after = meetings(session)
-        assert sorted((m.slot, m.municipal_id, m.entrepreneur_id) for m in after
-                      if m.slot < 3) == before
+        assert (
+            sorted((m.slot, m.municipal_id, m.entrepreneur_id) for m in after if m.slot < 3)
+            == before
+        )
         assert not [m for m in after if m.entrepreneur_id == absent.id and m.slot >= 3]
         publish(session, conf)
         assert conf.status == "published" and conf.published_at is not None
+    rt.engine.dispose()
+
+
+def test_the_conference_api_for_organisers(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from models.db import session_scope
+    from service.app import create_app
+    from service.security import create_user, issue_token
+
+    rt = demo_runtime(Settings(home=tmp_path))
+    with session_scope(rt.engine) as session:
+        tokens = {
+            role: issue_token(
+                session,
+                create_user(
+                    session,
+                    email=f"{role}@test.no",
+                    role=role,
+                    **({"organisation": "Bydel Grorud"} if role == "municipal" else {}),
+                ),
+            )
+            for role in ("organiser", "reviewer", "municipal")
+        }
+    h = {r: {"Authorization": f"Bearer {t}"} for r, t in tokens.items()}
+    form = {
+        "name": "SosEnt 2026",
+        "date": "2026-11-26",
+        "place": "Oslo",
+        "slots": "6",
+        "slot_minutes": "15",
+        "start": "09:00",
+        "tables": "5",
+        "max_per_organisation": "1",
+    }
+    with TestClient(create_app(rt)) as client:
+        files = {"participants": ("deltakere.csv", PARTICIPANTS.read_bytes(), "text/csv")}
+        for role in ("reviewer", "municipal"):
+            r = client.post("/api/v1/conferences", headers=h[role], data=form, files=files)
+            assert r.status_code == 403
+        assert client.get("/api/v1/conferences").status_code == 401
+        bad = client.post(
+            "/api/v1/conferences",
+            headers=h["organiser"],
+            data=form,
+            files={"participants": ("d.csv", b"id,side,name\na,romvesen,X\n", "text/csv")},
+        )
+        assert bad.status_code == 422 and bad.json()["detail"][0]["felt"] == "side"
+        r = client.post("/api/v1/conferences", headers=h["organiser"], data=form, files=files)
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        planned = client.post(f"/api/v1/conferences/{cid}/plan", headers=h["organiser"]).json()
+        assert planned["meetings"] and planned["objective"] <= planned["upper_bound"]
+        first = planned["meetings"][0]
+        locked = client.patch(
+            f"/api/v1/conferences/{cid}/meetings/{first['id']}",
+            headers=h["organiser"],
+            json={"locked": True},
+        ).json()
+        assert next(m for m in locked["meetings"] if m["id"] == first["id"])["locked"]
+        gone = client.delete(
+            f"/api/v1/conferences/{cid}/meetings/{planned['meetings'][1]['id']}",
+            headers=h["organiser"],
+        ).json()
+        assert len(gone["meetings"]) == len(planned["meetings"]) - 1
+        refused = client.post(
+            f"/api/v1/conferences/{cid}/meetings",
+            headers=h["organiser"],
+            json={
+                "municipal_id": first["municipal_id"],
+                "entrepreneur_id": first["entrepreneur_id"],
+                "slot": 1,
+            },
+        )
+        assert refused.status_code == 409 and "allerede et møte" in refused.json()["detail"]
+        person = next(p for p in planned["participants"] if p["external_id"] == "k3")
+        after = client.post(
+            f"/api/v1/conferences/{cid}/no-show",
+            headers=h["organiser"],
+            json={"participant_id": person["id"], "from_slot": 4},
+        ).json()
+        assert not [
+            m for m in after["meetings"] if m["municipal_id"] == person["id"] and m["slot"] >= 4
+        ]
+        assert (
+            client.post(f"/api/v1/conferences/{cid}/publish", headers=h["organiser"]).json()[
+                "status"
+            ]
+            == "published"
+        )
+        late = client.post(f"/api/v1/conferences/{cid}/plan", headers=h["organiser"])
+        assert late.status_code == 409 and "publisert" in late.json()["detail"]
     rt.engine.dispose()

@@ -415,11 +415,85 @@ def test_admin_reindexes_with_progress_and_manages_users_and_tokens(live, browse
     page.close()
 
 
-def test_organiser_start_page_and_a_page_of_another_role(live, browser) -> None:
+def _wait_planned(page) -> None:
+    """Until the background plan of the conference on ``page`` is done; then reload."""
+    url = page.url.split("#")[0].split("?")[0] + "/status"
+    assert wait_for(lambda: not page.request.get(url).json()["running"], timeout=90,
+                    interval=0.3)
+    page.reload()
+    assert page.locator("#plan-framdrift [data-status]").inner_text().startswith("Ferdig")
+
+
+def test_organiser_plans_reviews_and_publishes_a_conference(live, browser) -> None:
     page = _login(browser, live, "organiser")
     assert page.url == live + "/konferanser"
     _check_accessibility(page)
-    response = page.goto(live + "/vurdering")
+    page.get_by_role("link", name="Ny konferanse").click()
+    page.get_by_role("button", name="Last opp og planlegg").click()  # nothing filled in
+    assert page.locator("#name-feil").inner_text() == "Skriv navnet på konferansen."
+    assert "deltakerliste" in page.locator("#participants-feil").inner_text().lower()
+    _check_accessibility(page)
+    page.get_by_label("Navn").fill("SosEnt 2026")
+    page.get_by_label("Sted").fill("Oslo rådhus")
+    page.get_by_label("Tidsluker").fill("6")
+    page.get_by_label("Bord").fill("5")
+    page.get_by_label("Høyst så mange").fill("1")
+    page.get_by_label("Deltakerliste").set_input_files(
+        str(REPO / "data" / "demo" / "konferanse.csv"))
+    page.get_by_role("button", name="Last opp og planlegg").click()
+    page.wait_for_url("**/konferanser/*")
+    # the plan is made in the background; the page shows progress and then the result
+    _wait_planned(page)
+    assert page.get_by_role("table", name="Tidsluke 1: 09:00–09:15").is_visible()
+    count = int(page.locator(".stats dd").first.inner_text())
+    assert count > 0
+    _check_accessibility(page)
+    _shot(page, "konferanse")
+
+    # lock one meeting, remove another: the plan keeps the first and drops the second
+    first_lock = page.get_by_role("button", name="Lås møtet").first
+    name = " ".join(first_lock.text_content().split("møtet", 1)[1].split())
+    first_lock.click()
+    page.wait_for_url("**#plan")
+    assert page.get_by_role("button", name=f"Lås opp møtet {name}").is_visible()
+    page.get_by_role("button", name="Fjern møtet").last.click()
+    page.wait_for_url("**#plan")
+    assert int(page.locator(".stats dd").first.inner_text()) == count - 1
+
+    # a no-show re-plans the rest of the day
+    page.get_by_label("Deltaker", exact=True).select_option(label="Liv Sandvik")
+    page.get_by_label("Fra tidsluke").select_option("4")
+    page.get_by_role("button", name="Registrer og planlegg resten").click()
+    page.wait_for_url("**#plan")
+    _wait_planned(page)
+    who = page.get_by_label("Deltaker", exact=True)
+    assert "Liv Sandvik (borte fra luke 4)" in who.inner_text()
+    for slot in (4, 5, 6):
+        table = page.locator("table.slot").nth(slot - 1)
+        assert "Liv Sandvik" not in table.inner_text()
+
+    page.get_by_role("button", name="Publiser planen").click()
+    page.wait_for_url("**#plan")
+    assert "publisert" in page.locator("p.meta").first.inner_text()
+    assert page.get_by_role("button", name="Planlegg resten på nytt").count() == 0
+    page.get_by_role("link", name="Kari Nordby").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Møteplan for Kari Nordby"
+    _check_accessibility(page)
+    why = page.locator("table tbody tr td:last-child").all_inner_texts()
+    assert why and all(w.startswith(("Felles", "Nærliggende")) for w in why)  # why they meet
+    pdf = page.request.get(page.url + "?format=pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF")
+    ics = page.request.get(page.url + "?format=ics").text()
+    assert ics.startswith("BEGIN:VCALENDAR") and "BEGIN:VEVENT" in ics
+
+    base = page.url.split("/agenda/")[0]
+    sheet = page.request.get(base + "/filer/meetings.xlsx")
+    assert sheet.ok and sheet.body().startswith(b"PK")  # a zip: the workbook
+    page.goto(base + "/filer/summary.html")
+    assert page.locator("svg").count() == 2
+    _check_accessibility(page)
+
+    response = page.goto(live + "/vurdering")  # another role's page
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Ingen tilgang"
     _check_accessibility(page)

@@ -68,6 +68,7 @@ PAGES = [
     ("/admin/organisasjoner", {"admin"}),
     ("/admin/indeks/status", {"admin"}),
     ("/konferanser", {"organiser", "admin"}),
+    ("/konferanser/ny", {"organiser", "admin"}),
 ]
 
 

@@ -34,11 +34,10 @@
   refresh();
 })();
 
-// Re-indexing on the operations page: follow the job's progress until it is done.
-(function () {
+// Long work (re-indexing, planning a conference): follow the job's progress until it is
+// done; a box with data-reload shows the finished result by loading the page again.
+document.querySelectorAll(".progress-box[data-url]").forEach(function (box) {
   "use strict";
-  var box = document.getElementById("indeks-framdrift");
-  if (!box) { return; }
   var bar = box.querySelector("progress");
   var text = box.querySelector("[data-status]");
   function poll() {
@@ -48,9 +47,10 @@
         text.textContent = job.text;
         if (job.total) { bar.max = job.total; bar.value = job.done; }
         if (job.running) { setTimeout(poll, 400); }
+        else if (box.dataset.reload === "true") { window.location.reload(); }
         else { bar.max = 1; bar.value = 1; box.setAttribute("data-done", "true"); }
       })
       .catch(function () { setTimeout(poll, 1500); });
   }
   if (box.dataset.running === "true") { poll(); }
-})();
+});
