@@ -51,21 +51,112 @@ def _write_atomic(path: Path, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class VectorIndex:
-    """Exact inner-product search (cosine on normalised vectors) over vectors with int64 ids."""
+APPROXIMATE_FROM = 100_000  # vectors; below this exact search is fast enough (~16 ms at 100k)
+TARGET_RECALL = 0.98  # recall@10 against exact search that an approximate index must reach
 
-    def __init__(self, *, embedder_id: str, dimension: int) -> None:
+
+class VectorIndex:
+    """Inner-product search (cosine on normalised vectors) over vectors with int64 ids.
+
+    Exact (``IndexIDMap2(IndexFlatIP)``) up to ``approximate_from`` vectors. From there,
+    ``optimise`` switches to an inverted-file index (``IndexIVFFlat``, sqrt-scaled number of
+    lists, ids stored natively, removals and reconstruction supported) and tunes ``nprobe``
+    until recall@10 against exact search reaches ``TARGET_RECALL`` on a sample of the index's
+    own vectors; the measured recall and the settings go into the manifest.
+    """
+
+    def __init__(
+        self, *, embedder_id: str, dimension: int, approximate_from: int = APPROXIMATE_FROM
+    ) -> None:
         self.embedder_id = embedder_id
         self.dimension = dimension
+        self.approximate_from = approximate_from
         self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._hashes: dict[int, int] = {}
+        self.tuning: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
     @property
     def kind(self) -> str:
-        return "flat-ip"
+        return "ivf-flat-ip" if self.tuning else "flat-ip"
+
+    def _all(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (id, vector) in the index."""
+        ids = np.array(sorted(self._hashes), dtype=np.int64)
+        if self.tuning:
+            vecs = (
+                np.vstack([self._index.reconstruct(int(i)) for i in ids])
+                if len(ids)
+                else (np.empty((0, self.dimension), dtype=np.float32))
+            )
+            return ids, vecs.astype(np.float32)
+        flat: Any = faiss.downcast_index(self._index.index)
+        vecs = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * self.dimension)
+        vecs = np.array(vecs, dtype=np.float32).reshape(-1, self.dimension)
+        order = faiss.vector_to_array(self._index.id_map)
+        pos = {int(v): k for k, v in enumerate(order)}
+        return ids, vecs[[pos[int(i)] for i in ids]]
+
+    def optimise(self, *, seed: int = 0) -> dict[str, Any]:
+        """Switch between exact and approximate search by size; returns the tuning (empty
+        when exact). Call after large changes (the store does so before saving)."""
+        n = len(self)
+        if n < self.approximate_from:
+            if self.tuning:  # shrunk well below the threshold: back to exact
+                ids, vecs = self._all()
+                self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+                self.tuning = {}
+                if len(ids):
+                    self._index.add_with_ids(vecs, ids)
+            return {}
+        if self.tuning and n < 2 * int(self.tuning.get("trained_on", n)):
+            return self.tuning  # still close to the size it was trained for
+        started = time.monotonic()
+        ids, vecs = self._all()
+        rng = np.random.default_rng(seed)
+        # about 4·sqrt(n) lists, but k-means wants ~39 training points per list
+        nlist = int(max(16, min(65536, 4 * np.sqrt(n), n // 39)))
+        sample = vecs[rng.choice(n, size=min(n, max(40 * nlist, 50_000)), replace=False)]
+        quantizer = faiss.IndexFlatIP(self.dimension)
+        ivf = faiss.IndexIVFFlat(quantizer, self.dimension, nlist, faiss.METRIC_INNER_PRODUCT)
+        ivf.train(sample)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
+        ivf.add_with_ids(vecs, ids)
+        # recall@10 on queries near the index's own vectors (a stored vector plus noise of the
+        # size that separates two texts about the same thing), against exact search
+        picks = rng.choice(n, size=min(n, 300), replace=False)
+        queries = vecs[picks] + rng.normal(0, 0.02, (len(picks), self.dimension)).astype(np.float32)
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        exact = faiss.IndexFlatIP(self.dimension)
+        exact.add(vecs)
+        _, truth = exact.search(queries, 10)
+        truth_ids = ids[truth]
+        nprobe, recall = 1, 0.0
+        while True:
+            ivf.nprobe = nprobe
+            _, found = ivf.search(queries, 10)
+            recall = float(
+                np.mean(
+                    [
+                        len(set(a) & set(b)) / 10
+                        for a, b in zip(found.tolist(), truth_ids.tolist(), strict=True)
+                    ]
+                )
+            )
+            if recall >= TARGET_RECALL or nprobe >= nlist:
+                break
+            nprobe = min(nlist, nprobe * 2)
+        self._index = ivf
+        self.tuning = {
+            "nlist": nlist,
+            "nprobe": nprobe,
+            "recall_at_10": round(recall, 4),
+            "trained_on": n,
+            "built_seconds": round(time.monotonic() - started, 2),
+        }
+        return self.tuning
 
     def entries(self) -> dict[int, int]:
         """id -> hash prefix of the text each vector was made from."""
@@ -95,9 +186,14 @@ class VectorIndex:
         present = [i for i in ids if i in self._hashes]
         if not present:
             return 0
-        removed = int(
-            self._index.remove_ids(faiss.IDSelectorBatch(np.asarray(present, dtype=np.int64)))
+        arr = np.asarray(present, dtype=np.int64)
+        # an inverted file with a hashtable direct map only takes an IDSelectorArray
+        selector = (
+            faiss.IDSelectorArray(len(arr), faiss.swig_ptr(arr))
+            if self.tuning
+            else faiss.IDSelectorBatch(arr)
         )
+        removed = int(self._index.remove_ids(selector))
         for i in present:
             del self._hashes[i]
         return removed
@@ -140,6 +236,7 @@ class VectorIndex:
             "dimension": self.dimension,
             "count": len(self),
             "index_type": self.kind,
+            "approximate": self.tuning or None,
             "checksum": {"faiss": index_sum, "entries": entries_sum},
             "fingerprint": self.fingerprint(),
             "faiss_version": faiss.__version__,
@@ -188,6 +285,10 @@ class VectorIndex:
             raise IndexMismatchError(f"Indeksfilene for «{name}» er skadet (feil sjekksum).")
         self = cls(embedder_id=embedder_id, dimension=dimension)
         self._index = faiss.deserialize_index(np.frombuffer(index_bytes, dtype=np.uint8))
+        self.tuning = dict(manifest.get("approximate") or {})
+        if self.tuning:
+            self._index.nprobe = int(self.tuning["nprobe"])
+            self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
         pairs = np.frombuffer(entries_bytes, dtype=np.int64).reshape(-1, 2)
         self._hashes = {int(i): int(h) for i, h in pairs}
         if len(self) != manifest.get("count") or len(self._hashes) != len(self):

@@ -562,7 +562,7 @@ def cmd_conference_schedule(args: argparse.Namespace) -> int:
         _out(f"  Merk: {note}")
     _out(
         f"Filer i {out}: meetings.csv, meetings.xlsx, affinities.csv, summary.json, "
-        "summary.html, agendaer/ (HTML og .ics per person)"
+        "summary.html, agendaer/ (HTML, PDF og .ics per person)"
     )
     return 0
 

@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = REPO_ROOT / "data"
     # FAISS threads on the request path: more than one makes single queries slower here.
     search_threads: int = 1
+    # from this many vectors an index switches to approximate search (recall@10 >= 0.98)
+    approximate_from: int = 100_000
     # Outgoing mail (contact handoff). Without smtp_host, mail waits in the outbox.
     smtp_host: str = ""
     smtp_port: int = 25

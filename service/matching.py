@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 
 from matcher.embedding import Embedder, create_embedder
 from matcher.errors import IndexMismatchError
-from matcher.index import VectorIndex, hash_prefix
+from matcher.index import APPROXIMATE_FROM, VectorIndex, hash_prefix
 from matcher.learned import LearnedModel
 from matcher.ranking import (
     RANKER_VERSION,
@@ -113,8 +113,16 @@ class MatchResult:
 class IndexStore:
     """The two vector indexes (entrepreneurs, open challenges) of one home folder."""
 
-    def __init__(self, folder: Path, embedder_key: str, *, search_threads: int = 1) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        embedder_key: str,
+        *,
+        search_threads: int = 1,
+        approximate_from: int = APPROXIMATE_FROM,
+    ) -> None:
         self.folder = folder
+        self.approximate_from = approximate_from
         self.embedder_key = embedder_key
         self._embedder: Embedder | None = None
         self._indexes: dict[str, VectorIndex] = {}
@@ -169,9 +177,11 @@ class IndexStore:
             return -1.0
 
     def _load(self, name: str) -> VectorIndex:
-        return VectorIndex.load(
+        index = VectorIndex.load(
             self.folder, name, embedder_id=self.embedder.id, dimension=self.embedder.dimension
         )
+        index.approximate_from = self.approximate_from
+        return index
 
     def index(self, name: str) -> VectorIndex:
         """The current index ``name``, reloaded if another process saved a newer one."""
@@ -302,7 +312,9 @@ class IndexStore:
         else:
             report.rebuilt, report.reason = True, "full ombygging ble bedt om"
         if index is None:
-            index = VectorIndex(embedder_id=emb.id, dimension=emb.dimension)
+            index = VectorIndex(
+                embedder_id=emb.id, dimension=emb.dimension, approximate_from=self.approximate_from
+            )
         want = {i: hash_prefix(content_hash(t)) for i, t in expected.items()}
         have = index.entries()
         stale = [i for i, h in have.items() if want.get(i) != h]
@@ -330,6 +342,7 @@ class IndexStore:
             self.vectors(session, parts, RECORD_ROLE, tick_sentences)
             index.upsert(fresh, vecs, [content_hash(t) for t in texts])
             report.added = len(fresh)
+        index.optimise()  # exact below the threshold, a tuned approximate index above it
         index.save(self.folder, name)
         self._indexes[name], self._mtimes[name] = index, self._manifest_mtime(name)
         return report

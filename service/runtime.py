@@ -29,7 +29,10 @@ def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> R
     if migrate:
         upgrade(engine)
     store = IndexStore(
-        settings.index_dir, settings.embedder, search_threads=settings.search_threads
+        settings.index_dir,
+        settings.embedder,
+        search_threads=settings.search_threads,
+        approximate_from=settings.approximate_from,
     )
     return Runtime(settings=settings, engine=engine, store=store)
 
