@@ -44,10 +44,14 @@ document.querySelectorAll(".progress-box[data-url]").forEach(function (box) {
     fetch(box.dataset.url, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (job) {
+        if (!job.running && box.dataset.reload === "true") {
+          // the result is the page itself: load it (the status comes with it)
+          window.location.reload();
+          return;
+        }
         text.textContent = job.text;
         if (job.total) { bar.max = job.total; bar.value = job.done; }
         if (job.running) { setTimeout(poll, 400); }
-        else if (box.dataset.reload === "true") { window.location.reload(); }
         else { bar.max = 1; bar.value = 1; box.setAttribute("data-done", "true"); }
       })
       .catch(function () { setTimeout(poll, 1500); });
