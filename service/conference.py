@@ -631,6 +631,12 @@ class ConferenceError(ValueError):
     """A change the plan cannot take (message in Norwegian)."""
 
 
+def ensure_editable(conf: Conference) -> None:
+    """A published plan is what participants hold in their hands: it is not changed."""
+    if conf.status == "published":
+        raise ConferenceError("Planen er publisert og kan ikke endres.")
+
+
 def create_conference(
     session: Session,
     *,
@@ -762,6 +768,7 @@ def plan(
     progress: Progress | None = None,
 ) -> Schedule:
     """(Re-)plan every meeting that is not locked; locked ones stay where they are."""
+    ensure_editable(conf)
     data = load(session, store, conf)
     schedule = solve(data.instance, time_limit=time_limit, progress=progress)
     row_of = {v: k for k, v in data.index.items()}
@@ -838,6 +845,7 @@ def _check_slot(
 
 
 def set_locked(session: Session, conf: Conference, meeting_id: int, locked: bool) -> Meeting:
+    ensure_editable(conf)
     m = _meeting(session, conf, meeting_id)
     m.locked = locked
     session.add(m)
@@ -846,6 +854,7 @@ def set_locked(session: Session, conf: Conference, meeting_id: int, locked: bool
 
 def move_meeting(session: Session, conf: Conference, meeting_id: int, slot: int) -> Meeting:
     """Move a meeting to another slot (and lock it there)."""
+    ensure_editable(conf)
     m = _meeting(session, conf, meeting_id)
     people = [
         session.get(ParticipantRow, m.municipal_id),
@@ -859,6 +868,7 @@ def move_meeting(session: Session, conf: Conference, meeting_id: int, slot: int)
 
 def remove_meeting(session: Session, conf: Conference, meeting_id: int) -> None:
     """Take a meeting out; the pair is kept apart when the rest is re-planned."""
+    ensure_editable(conf)
     m = _meeting(session, conf, meeting_id)
     mun = session.get(ParticipantRow, m.municipal_id)
     ent = session.get(ParticipantRow, m.entrepreneur_id)
@@ -878,6 +888,7 @@ def add_meeting(
     slot: int,
 ) -> Meeting:
     """A meeting the organiser adds by hand, locked in its slot."""
+    ensure_editable(conf)
     mun = session.get(ParticipantRow, municipal_id)
     ent = session.get(ParticipantRow, entrepreneur_id)
     if (
@@ -950,6 +961,7 @@ def record_no_show(
 ) -> ParticipantRow:
     """Someone did not come from ``from_slot`` on: what happened before stays (locked), their
     later meetings go, and a re-plan fills the places."""
+    ensure_editable(conf)
     who = session.get(ParticipantRow, participant_id)
     if who is None or who.conference_id != conf.id:
         raise ConferenceError("Fant ikke deltakeren i denne konferansen.")
@@ -968,6 +980,7 @@ def record_no_show(
 
 
 def publish(session: Session, conf: Conference) -> Conference:
+    ensure_editable(conf)
     if not session.exec(select(Meeting).where(Meeting.conference_id == conf.id)).first():
         raise ConferenceError("Det er ingen møter å publisere ennå.")
     conf.status, conf.published_at = "published", datetime.now(UTC)

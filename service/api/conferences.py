@@ -134,8 +134,7 @@ def _get(session: Session, conference_id: int) -> Conference:
 
 
 def _change(session: Session, conf: Conference, change: Callable[[], Any]) -> ConferenceOut:
-    if conf.status == "published":
-        raise HTTPException(409, "Planen er publisert og kan ikke endres.")
+    """Apply one change; a refusal (a clash, a published plan) is a 409 and nothing is saved."""
     try:
         change()
     except ConferenceError as exc:

@@ -27,6 +27,7 @@ from service.conference import (
     agenda_ics,
     agenda_pdf,
     create_conference,
+    ensure_editable,
     move_meeting,
     plan,
     publish,
@@ -289,8 +290,6 @@ def _back(conf: Conference, problem: str = "") -> RedirectResponse:
 
 def _change(session: Session, conf: Conference, change: Any) -> RedirectResponse:
     """Apply one change to the plan; a refusal is shown on the page, nothing is saved."""
-    if conf.status == "published":
-        return _back(conf, "Planen er publisert og kan ikke endres.")
     try:
         change()
     except ConferenceError as exc:
@@ -374,8 +373,10 @@ def replan(
     user: Annotated[User, ORGANISER],
 ) -> Response:
     conf = _conference(session, conference_id)
-    if conf.status == "published":
-        return _back(conf, "Planen er publisert og kan ikke endres.")
+    try:
+        ensure_editable(conf)
+    except ConferenceError as exc:
+        return _back(conf, str(exc))
     _start_planning(request, rt, conf.id or 0)
     return _back(conf)
 

@@ -335,6 +335,11 @@ def test_a_stored_plan_is_reviewed_re_planned_and_published(db_url: str, tmp_pat
         assert not [m for m in after if m.entrepreneur_id == absent.id and m.slot >= 3]
         publish(session, conf)
         assert conf.status == "published" and conf.published_at is not None
+        for change in (lambda: plan(session, rt.store, conf),
+                       lambda: set_locked(session, conf, after[0].id, False),
+                       lambda: remove_meeting(session, conf, after[0].id)):
+            with pytest.raises(ConferenceError, match="publisert og kan ikke endres"):
+                change()
     rt.engine.dispose()
 
 
