@@ -23,7 +23,8 @@ STEPS = (
 )
 
 
-def _aware(t: datetime) -> datetime:
+def aware(t: datetime) -> datetime:
+    """A naive time from the database read as UTC (SQLite keeps no zone)."""
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
@@ -44,10 +45,10 @@ def pipeline(session: Session, challenge_ids: set[int] | None = None) -> dict[st
     durations: dict[str, list[float]] = defaultdict(list)
     board = []
     for p in proposals:
-        reached = {"proposed": _aware(p.created_at)}
+        reached = {"proposed": aware(p.created_at)}
         for e in events[p.id or 0]:
             if e.from_status is not None:
-                reached.setdefault(e.to_status, _aware(e.created_at))
+                reached.setdefault(e.to_status, aware(e.created_at))
         for a, b in STEPS:
             if a in reached and b in reached:
                 durations[f"{a}->{b}"].append((reached[b] - reached[a]).total_seconds() / 86400)

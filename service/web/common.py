@@ -25,6 +25,7 @@ from markupsafe import Markup, escape
 from models.tables import User
 from models.vocabulary import REJECTION_REASONS, THEMES
 from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, set_csrf_cookie
+from service.pipeline import aware
 from service.security import user_for_token
 from service.workflow import MARKET_DIALOGUE, STATUS_LABELS
 
@@ -235,10 +236,6 @@ def split_list(value: str) -> list[str]:
 # -- filters ----------------------------------------------------------------------------------
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
 def norsk_dato(value: date | datetime | str | None) -> str:
     if value is None:
         return ""
@@ -250,7 +247,7 @@ def norsk_dato(value: date | datetime | str | None) -> str:
 def norsk_tid(value: datetime | None) -> str:
     if value is None:
         return ""
-    return _aware(value).astimezone().strftime("%d.%m.%Y kl. %H:%M")
+    return aware(value).astimezone().strftime("%d.%m.%Y kl. %H:%M")
 
 
 def days_since(value: datetime | str | None) -> int:
@@ -258,7 +255,7 @@ def days_since(value: datetime | str | None) -> int:
         return 0
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return max(0, (datetime.now(UTC) - _aware(value)).days)
+    return max(0, (datetime.now(UTC) - aware(value)).days)
 
 
 def decimal(value: float | None, digits: int = 2) -> str:

@@ -3,8 +3,6 @@ explanation, decision form and audit history, and the pipeline board with dates.
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -15,7 +13,7 @@ from sqlmodel import Session, col, select
 from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS, THEMES
 from service.api.deps import SessionDep
-from service.pipeline import STEPS
+from service.pipeline import STEPS, aware, pipeline
 from service.security import can_see_proposal
 from service.web.common import ORIGIN_LABELS, PageError, render, role
 from service.workflow import STATUS_LABELS, WorkflowError, transition
@@ -32,10 +30,6 @@ SORTS = {
 BOARD = ("proposed", "approved", "contacted", "in_dialogue", "agreement")
 PAGE = 25
 BOARD_CARDS = 12  # per column; the rest are a click away in the queue
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def _rows(session: Session, proposals: list[Proposal]) -> list[dict[str, Any]]:
@@ -86,8 +80,8 @@ def queue(
         rows = [r for r in rows if r["org"] == organisasjon]
     keys = {
         "poeng": lambda r: (-r["p"].score, r["p"].id),
-        "eldst": lambda r: (_aware(r["p"].created_at), r["p"].id),
-        "nyest": lambda r: (-_aware(r["p"].created_at).timestamp(), -r["p"].id),
+        "eldst": lambda r: (aware(r["p"].created_at), r["p"].id),
+        "nyest": lambda r: (-aware(r["p"].created_at).timestamp(), -r["p"].id),
         "behov": lambda r: (r["need"].title.lower(), -r["p"].score),
     }
     rows.sort(key=keys[sorter])
@@ -207,33 +201,32 @@ def board(
 ) -> Response:
     """The pipeline board: one column per step with the date each proposal reached it, and
     the median days each step has taken."""
+    flow = pipeline(session)  # dates each proposal reached each step, median days per step
+    dates = {p["proposal_id"]: p["dates"] for p in flow["proposals"]}
     proposals = list(session.exec(select(Proposal).where(col(Proposal.status).in_(BOARD))))
     rows = _rows(session, proposals)
     if tema in THEMES:
         rows = [r for r in rows if tema in r["need"].themes]
-    reached: dict[int, dict[str, datetime]] = defaultdict(dict)
-    all_ids = [p.id for p in session.exec(select(Proposal))]
-    for e in session.exec(
-        select(ReviewEvent)
-        .where(col(ReviewEvent.proposal_id).in_(all_ids))
-        .order_by(col(ReviewEvent.id))
-    ):
-        reached[e.proposal_id].setdefault(e.to_status, _aware(e.created_at))
-    durations: dict[str, list[float]] = defaultdict(list)
-    for dates in reached.values():
-        for a, b in STEPS:
-            if a in dates and b in dates:
-                durations[b].append((dates[b] - dates[a]).total_seconds() / 86400)
+    into = {b: f"{a}->{b}" for a, b in STEPS}  # the step that ends in each column
     columns = []
     for status in BOARD:
         cards = [
-            {**r, "since": reached[r["p"].id or 0].get(status, _aware(r["p"].updated_at))}
+            {
+                **r,
+                "since": datetime.fromisoformat(dates[r["p"].id][status])
+                if status in dates.get(r["p"].id, {})
+                else aware(r["p"].updated_at),
+            }
             for r in rows
             if r["p"].status == status
         ]
         cards.sort(key=lambda c: c["since"])
-        median = statistics.median(durations[status]) if durations.get(status) else None
         columns.append(
-            {"status": status, "cards": cards[:BOARD_CARDS], "total": len(cards), "median": median}
+            {
+                "status": status,
+                "cards": cards[:BOARD_CARDS],
+                "total": len(cards),
+                "median": flow["median_days"].get(into.get(status, "")),
+            }
         )
     return render(request, "board.html", user, columns=columns, tema=tema, now=datetime.now(UTC))
