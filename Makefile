@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint system-deps screenshots clean
+.PHONY: run test lint system-deps screenshots bench bench-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,29 @@ screenshots: $(VENV)/.dev-stamp system-deps
 	rm -rf docs/screenshots
 	BROBYGGER_SCREENSHOTS=$(CURDIR)/docs/screenshots HF_HUB_OFFLINE=1 \
 		$(BIN)/pytest -q tests/web/test_browser.py
+
+# Benchmarks (docs/PERFORMANCE.md). `make bench` measures everything and renews docs/perf/
+# (about an hour on two cores, most of it the 1M-vector index); `make bench QUICK=1` runs
+# each script in its quick mode in a few minutes and writes to var/bench-quick/ instead.
+BENCH_OUT   := $(if $(QUICK),var/bench-quick,docs/perf)
+BENCH_QUICK := $(if $(QUICK),--quick,)
+bench: $(VENV)/.dev-stamp bench-deps
+	mkdir -p $(BENCH_OUT)
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/ingest.py $(BENCH_QUICK) \
+		--json $(BENCH_OUT)/ingest.json --plot $(BENCH_OUT)/ingest.html
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/query.py $(BENCH_QUICK) \
+		--json $(BENCH_OUT)/query.json --plot $(BENCH_OUT)/query.html
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/latency.py $(BENCH_QUICK) \
+		--json $(BENCH_OUT)/latency.json --plot $(BENCH_OUT)/latency.html
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/load.py $(BENCH_QUICK) \
+		--json $(BENCH_OUT)/load.json --plot $(BENCH_OUT)/load.html
+	HF_HUB_OFFLINE=1 $(BIN)/python bench/conference.py $(if $(QUICK),--quick,--runs 3) \
+		--json $(BENCH_OUT)/conference.json
+
+# wrk, the HTTP load generator of bench/load.py, from Debian packages.
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { echo "Installerer wrk fra Debian-pakker ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 clean:
 	rm -rf $(VENV) var

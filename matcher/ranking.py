@@ -127,9 +127,15 @@ class Suggestion:
 Scorer = Callable[[Mapping[str, float]], float]
 
 
+def _unit(x: float) -> float:
+    """``x`` clamped to [0, 1] (plain floats: np.clip costs microseconds per call, and the
+    ranker calls this for every candidate of every request)."""
+    return min(max(float(x), 0.0), 1.0)
+
+
 def rescale_similarity(cosine: float) -> float:
     span = SIMILARITY_CEILING - SIMILARITY_FLOOR
-    return float(np.clip((cosine - SIMILARITY_FLOOR) / span, 0.0, 1.0))
+    return _unit((cosine - SIMILARITY_FLOOR) / span)
 
 
 def area_fit(service_areas: Sequence[str], place: Place | None) -> tuple[float, str]:
@@ -162,7 +168,7 @@ def capacity_left(capacity: int | None, active: int) -> float:
         return 0.5
     if capacity <= 0:
         return 0.0
-    return float(np.clip(1.0 - active / capacity, 0.0, 1.0))
+    return _unit(1.0 - active / capacity)
 
 
 def approval_rate(approved: int, decided: int) -> float:
@@ -179,7 +185,7 @@ def features_for(
     need, offer = (source, cand) if source.place is not None else (cand, source)
     area, area_text = area_fit(offer.service_areas, need.place)
     similarity = rescale_similarity(ev.cosine)
-    lexical = float(np.clip(ev.lexical, 0.0, 1.0))
+    lexical = _unit(ev.lexical)
     cross_language = (source.language == "en") != (cand.language == "en")
     if cross_language:
         # Shared words cannot exist across languages: the text evidence is the embedding's.

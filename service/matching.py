@@ -14,9 +14,11 @@ import fcntl
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ from matcher.ranking import (
     rescore,
     score_candidates,
 )
-from matcher.retrieval import BM25Index
+from matcher.retrieval import BM25Index, fuse, lexical_confidence, top_k
 from matcher.text import NorwegianAnalyzer, content_hash, normalise, sentences
 from models.db import session_scope
 from models.importing import place_of
@@ -63,6 +65,8 @@ Progress = Callable[[str, int, int], None]
 ENTREPRENEURS = "entrepreneurs"
 CHALLENGES = "challenges"
 EMBED_BATCH = 16
+MEMO_SIZE = 10_000  # sentence vectors and analysed texts kept in memory per process
+MEMO_REQUEST = 200  # look-ups of at most this many texts go through that memory
 # Needs and offerings are embedded once, as e5 "query:" texts (see matcher/embedding.py): the
 # same vector is indexed and used to search, so a suggestion request only reads the cache.
 RECORD_ROLE = "query"
@@ -134,6 +138,12 @@ class IndexStore:
         # One model object is shared by the server's threads; its C engine is not documented
         # as safe for concurrent calls, so embedding is serialised (it uses both cores anyway).
         self._embed_lock = threading.Lock()
+        # Vectors and analysed terms of the sentences explanations use, by content: the same
+        # profiles come back request after request, and content-addressed entries never go
+        # stale. Bounded (about 15 MB of vectors).
+        self._memo: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self.terms = lru_cache(maxsize=MEMO_SIZE)(self.analyzer.terms)
+        self.search_threads = search_threads
         faiss.omp_set_num_threads(search_threads)
 
     # -- embedder ------------------------------------------------------------------------------
@@ -184,7 +194,13 @@ class IndexStore:
         return index
 
     def index(self, name: str) -> VectorIndex:
-        """The current index ``name``, reloaded if another process saved a newer one."""
+        """The current index ``name``, reloaded if another process saved a newer one.
+
+        Also sets FAISS's thread count for the calling thread: OpenMP keeps it per thread, so
+        a server's request threads would otherwise search with every core each (slower for
+        single queries, and their idle threads spin).
+        """
+        faiss.omp_set_num_threads(self.search_threads)
         with self._lock:
             mtime = self._manifest_mtime(name)
             if name not in self._indexes or self._mtimes.get(name) != mtime:
@@ -244,7 +260,15 @@ class IndexStore:
         hashes = [content_hash(t) for t in texts]
         out = np.zeros((len(texts), emb.dimension), dtype=np.float32)
         found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(hashes))
+        memo = len(texts) <= MEMO_REQUEST  # request-sized look-ups, not re-indexing
+        if memo:
+            with self._lock:
+                for h in hashes:
+                    vec = self._memo.get((role, h))
+                    if vec is not None:
+                        self._memo.move_to_end((role, h))
+                        found[h] = vec
+        unique = [h for h in dict.fromkeys(hashes) if h not in found]
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             for row in session.exec(
@@ -283,6 +307,12 @@ class IndexStore:
                 progress(min(start + EMBED_BATCH, len(missing)), len(missing))
         for i, h in enumerate(hashes):
             out[i] = found[h]
+        if memo:
+            with self._lock:
+                for h in hashes:
+                    self._memo[(role, h)] = found[h]
+                while len(self._memo) > MEMO_SIZE:
+                    self._memo.popitem(last=False)
         return out, len(missing)
 
     def sync(
@@ -375,6 +405,16 @@ class IndexStore:
             return []
         return self.sync(session, progress=progress)
 
+    def warm(self, session: Session) -> None:
+        """Load both indexes and build their BM25 indexes now (a server calls this before it
+        takes requests, so the first request is as fast as the others; building BM25 over
+        10,000 profiles takes about 2 s here). A missing index is left to the next sync."""
+        for name in (ENTREPRENEURS, CHALLENGES):
+            try:
+                self.lexical(session, name)
+            except IndexMismatchError as exc:
+                log.warning("indeksen «%s» ble ikke lastet ved oppstart: %s", name, exc)
+
     def manifests(self) -> dict[str, dict[str, Any] | None]:
         return {n: VectorIndex.read_manifest(self.folder, n) for n in (ENTREPRENEURS, CHALLENGES)}
 
@@ -454,9 +494,22 @@ def _entrepreneur_profile(e: Entrepreneur, stats: DecisionStats | None = None) -
     )
 
 
-def _record_vector(store: IndexStore, session: Session, text: str) -> np.ndarray:
-    """The record's vector: read from the cache (embedded at index time), never recomputed
-    unless the record changed since the last sync."""
+def _record_vector(
+    store: IndexStore,
+    session: Session,
+    text: str,
+    name: str | None = None,
+    record_id: int | None = None,
+) -> np.ndarray:
+    """The record's vector, embedded at index time: read from index ``name`` when it holds
+    ``record_id`` made from this very text, else from the embedding cache (which embeds only
+    if the record changed since the last sync)."""
+    if name is not None and record_id is not None:
+        index = store.index(name)
+        if index.hash_of(record_id) == hash_prefix(content_hash(text)):
+            vec = index.vector(record_id)
+            if vec is not None:
+                return vec
     return store.vectors(session, [text], RECORD_ROLE)[0][0]
 
 
@@ -467,12 +520,14 @@ def _candidates(
     text: str,
     n: int,
     vec: np.ndarray | None = None,
+    source: tuple[str, int | None] | None = None,
 ) -> tuple[list[int], dict[int, float], dict[int, float]]:
     """Dense and lexical candidates, united; cosine and lexical share for each. ``vec`` is
-    the text's vector when it is not a stored record (a draft)."""
+    the text's vector when it is not a stored record (a draft); ``source`` names the index
+    and id of the stored record the text belongs to, whose vector is read from there."""
     index = store.index(name)
     if vec is None:
-        vec = _record_vector(store, session, text)
+        vec = _record_vector(store, session, text, *(source or (None, None)))
     scores, ids = index.search(vec, n)
     cosine = {int(i): float(sc) for sc, i in zip(scores[0], ids[0], strict=True) if i >= 0}
     bm25 = store.lexical(session, name)
@@ -502,21 +557,21 @@ def _evidence(
     if not explain_ids:
         return out
     src_sents = sentences(source_text)
-    src_terms = store.analyzer.terms(source_text)
+    src_terms = store.terms(source_text)
     wanted = [src_sents] + [sentences(cand_texts[i]) for i in explain_ids]
     flat = [x for group in wanted for x in group]
     vecs, _ = store.vectors(session, flat, RECORD_ROLE)
     by_text = dict(zip(flat, vecs, strict=True))
     src_vecs = np.array([by_text[x] for x in src_sents])
-    src_stems = [set(store.analyzer(x)) for x in src_sents]
+    src_stems = [{stem for stem, _ in store.terms(x)} for x in src_sents]
     for i in explain_ids:
         cand_sents = sentences(cand_texts[i])
-        cand_stems = [set(store.analyzer(x)) for x in cand_sents]
+        cand_stems = [{stem for stem, _ in store.terms(x)} for x in cand_sents]
         shared = np.array([[len(a & b) for b in cand_stems] for a in src_stems], dtype=float)
         out[i].sentences = best_sentence_pair(
             src_sents, src_vecs, cand_sents, np.array([by_text[x] for x in cand_sents]), shared
         )
-        out[i].key_phrases = key_phrases(src_terms, store.analyzer.terms(cand_texts[i]))
+        out[i].key_phrases = key_phrases(src_terms, store.terms(cand_texts[i]))
     return out
 
 
@@ -541,7 +596,9 @@ def suggest(
         learned: order by the active learned ranker, if there is one.
     """
     text = challenge_text(challenge)
-    found, cosine, share = _candidates(session, store, ENTREPRENEURS, text, max(limit * 5, 50))
+    found, cosine, share = _candidates(
+        session, store, ENTREPRENEURS, text, max(limit * 5, 50), source=(CHALLENGES, challenge.id)
+    )
     rows: dict[int, Any] = {
         e.id: e
         for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(found)))
@@ -673,6 +730,33 @@ def score_pair(
     return result.suggestions[0]
 
 
+def search_text(
+    session: Session, store: IndexStore, name: str, query: str, limit: int = 10
+) -> list[tuple[int, float]]:
+    """Free text -> ``(record id, fused score)`` of index ``name``, best first.
+
+    The text is embedded once; dense and BM25 scores of every indexed record are fused as in
+    ``matcher.retrieval`` (the method evaluated on NorQuAD and the gold set).
+    """
+    index = store.index(name)
+    if len(index) == 0:
+        return []
+    vec = store.embed_query(query)
+    bm25 = store.lexical(session, name)
+    scores, found = index.search(vec, len(index))
+    ids = np.asarray(bm25.ids, dtype=np.int64)
+    dense = np.zeros(len(ids))
+    order = np.argsort(ids)
+    pos = np.searchsorted(ids, found[0], sorter=order)
+    inside = pos < len(ids)
+    hit = order[pos[inside]]
+    same = ids[hit] == found[0][inside]
+    dense[hit[same]] = scores[0][inside][same]
+    lexical = bm25.scores(query)
+    fused = fuse(dense, lexical, lexical_confidence(bm25, query, lexical))
+    return [(int(ids[j]), float(fused[j])) for j in top_k(fused, limit)]
+
+
 def max_lists_per_entrepreneur(n_challenges: int) -> int:
     """In a batch, one entrepreneur appears in at most a quarter of the lists (at least 3),
     unless it is the clear best for a need."""
@@ -727,7 +811,14 @@ def discover(
 ) -> MatchResult:
     """Open challenges for an entrepreneur, best first (rows are the challenges)."""
     text = entrepreneur_text(entrepreneur)
-    found, cosine, share = _candidates(session, store, CHALLENGES, text, max(limit * 5, 50))
+    found, cosine, share = _candidates(
+        session,
+        store,
+        CHALLENGES,
+        text,
+        max(limit * 5, 50),
+        source=(ENTREPRENEURS, entrepreneur.id),
+    )
     rows: dict[int, Any] = {
         c.id: c
         for c in session.exec(

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from matcher.retrieval import fuse, lexical_confidence, top_k
 from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, User
 from models.vocabulary import CHALLENGE_STATUSES, THEMES
@@ -20,6 +18,7 @@ from service.matching import (
     CHALLENGES,
     ENTREPRENEURS,
     discover,
+    search_text,
     suggest,
     sync_engine,
 )
@@ -675,19 +674,8 @@ def search(
             403 if user else 401, "Søk i entreprenører krever innlogging som ansatt."
         )
     name = ENTREPRENEURS if kind == "entrepreneurs" else CHALLENGES
-    index = rt.store.index(name)
-    if len(index) == 0:
-        return []
-    vec = rt.store.embed_query(q)
-    bm25 = rt.store.lexical(session, name)
-    ids = [int(str(i)) for i in bm25.ids]
-    scores, found = index.search(vec, len(index))
-    by_id = {int(i): float(sc) for sc, i in zip(scores[0], found[0], strict=True)}
-    dense = np.array([by_id.get(i, 0.0) for i in ids])
-    lexical = bm25.scores(q)
-    fused = fuse(dense, lexical, lexical_confidence(bm25, q, lexical))
-    best = top_k(fused, limit)
-    wanted = [ids[j] for j in best]
+    found = search_text(session, rt.store, name, q, limit)
+    wanted = [i for i, _ in found]
     rows: dict[int, tuple[str, str]] = {}
     if kind == "entrepreneurs":
         for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(wanted))):
@@ -695,17 +683,11 @@ def search(
     else:
         for c in session.exec(select(Challenge).where(col(Challenge.id).in_(wanted))):
             rows[c.id or 0] = (c.external_id, c.title)
-    hits = [
-        SearchHit(
-            id=ids[j],
-            external_id=rows[ids[j]][0],
-            title=rows[ids[j]][1],
-            score=round(float(fused[j]), 4),
-        )
-        for j in best
-        if ids[j] in rows
+    return [
+        SearchHit(id=i, external_id=rows[i][0], title=rows[i][1], score=round(score, 4))
+        for i, score in found
+        if i in rows
     ]
-    return hits
 
 
 @router.get("/stats", tags=["drift"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ def _challenge_id(client: TestClient, external_id: str) -> int:
 
 
 def test_health_and_docs(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok"}
+    health = client.get("/healthz")
+    assert health.json() == {"status": "ok", "worker": os.getpid()}
+    assert health.headers["server-timing"].startswith("app;dur=")
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/challenges/{challenge_id}/suggestions" in paths

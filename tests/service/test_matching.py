@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from sqlmodel import select
 
+from matcher.retrieval import fuse, lexical_confidence, top_k
 from models.db import session_scope
 from models.importing import import_rows, read_rows
 from models.tables import Challenge, EmbeddingCache, Entrepreneur
@@ -15,6 +18,7 @@ from service.matching import (
     ENTREPRENEURS,
     discover,
     find_challenge,
+    search_text,
     suggest,
     sync_engine,
 )
@@ -65,3 +69,57 @@ def test_sync_suggest_and_incremental_updates(db_url: str, tmp_path: Path) -> No
     with session_scope(rt.engine) as session:
         assert all(r.ok for r in rt.store.verify(session))
     rt.engine.dispose()
+
+
+class CountingEmbedder:
+    """The real embedder, counting the texts it is asked to embed."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.texts = inner, 0
+        self.id, self.dimension = inner.id, inner.dimension
+
+    def embed_queries(self, texts: Any, **kw: Any) -> Any:
+        self.texts += len(texts)
+        return self.inner.embed_queries(texts, **kw)
+
+    def embed_passages(self, texts: Any, **kw: Any) -> Any:
+        self.texts += len(texts)
+        return self.inner.embed_passages(texts, **kw)
+
+
+def test_hot_path_embeds_nothing_for_stored_records_and_once_for_free_text(
+    tmp_path: Path,
+) -> None:
+    """A suggestion for a stored need, a discovery for a stored profile and an explanation
+    embed nothing (vectors come from the index and the cache); a free-text search embeds its
+    text once, and its fusion matches the reference over every record."""
+    rt = open_runtime(Settings(home=tmp_path))
+    with session_scope(rt.engine) as session:
+        import_rows(session, "entrepreneurs", read_rows(GOLD / "entrepreneurs.json"))
+        import_rows(session, "challenges", read_rows(GOLD / "challenges.json"))
+    sync_engine(rt.engine, rt.store)
+    counter = CountingEmbedder(rt.store.embedder)
+    rt.store._embedder = counter  # type: ignore[assignment]
+    with session_scope(rt.engine) as session:
+        ch = find_challenge(session, "g-c09")
+        assert ch is not None
+        result = suggest(session, rt.store, ch, limit=10)
+        assert result.suggestions and result.suggestions[0].explanation["sentences"]
+        ent = result.rows[result.suggestions[0].id]
+        assert discover(session, rt.store, ent, limit=5).suggestions
+        assert counter.texts == 0
+
+        query = "arbeidstrening for unge som står utenfor arbeidslivet"
+        hits = search_text(session, rt.store, ENTREPRENEURS, query, limit=5)
+        assert counter.texts == 1
+        # reference: dense score of every record by a plain dot product, BM25 of every record
+        bm25 = rt.store.lexical(session, ENTREPRENEURS)
+        ids = [int(str(i)) for i in bm25.ids]
+        vec = rt.store.embedder.inner.embed_queries([query])[0]  # type: ignore[attr-defined]
+        index = rt.store.index(ENTREPRENEURS)
+        dense = np.array([float(index.vector(i) @ vec) for i in ids])  # type: ignore[operator]
+        lexical = bm25.scores(query)
+        fused = fuse(dense, lexical, lexical_confidence(bm25, query, lexical))
+        expected = [(ids[j], float(fused[j])) for j in top_k(fused, 5)]
+    assert [i for i, _ in hits] == [i for i, _ in expected]
+    assert np.allclose([s for _, s in hits], [s for _, s in expected], atol=1e-5)
