@@ -142,7 +142,7 @@ def main() -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"runs": args.runs, "rows": rows}, indent=2) + "\n")
     if args.plot:
-        from service.plots import bar_chart_svg
+        from service.plots import bar_chart_svg, write_page
 
         svg = bar_chart_svg("Profiler per sekund (import, innbygging og indeks)",
                             [r["backend"] for r in rows],
@@ -150,8 +150,7 @@ def main() -> int:
                              "Bare innbygging av tekstene": [r["baseline_texts_per_s"]
                                                             for r in rows]},
                             "per s")
-        args.plot.write_text(f"<!doctype html><html lang='nb'><meta charset='utf-8'>"
-                             f"<title>Innlesing</title><body>{svg}</body></html>\n")
+        write_page(args.plot, "Innlesing", svg)
     return 0
 
 

@@ -121,6 +121,21 @@ def switch_to_approximate(rt: Runtime) -> None:
     sync_engine(rt.engine, rt.store, rebuild=True)
 
 
+def plot(rows: list[dict[str, object]], sizes: list[int], path: Path) -> None:
+    from service.plots import bar_chart_svg, write_page
+
+    exact = [r for r in rows if r["label"] == "exact"]
+    labels = [f"{n:,}".replace(",", " ") for n in sizes]
+    series = {name: [float(str(r["p99_ms"])) for r in exact if r["request"] == request]
+              for name, request in (("Forslag", "suggestions"),
+                                    ("Fritekstsøk", "free text"),
+                                    ("Bare vektorsøk", "baseline: vector search k=50"),
+                                    ("Bare innbygging", "baseline: embed query"))}
+    svg = bar_chart_svg("p99 i tjenesten (ms) etter antall profiler, eksakt indeks",
+                        labels, series, "ms")
+    write_page(path, "Svartid i tjenesten", svg)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -153,19 +168,7 @@ def main() -> int:
         args.json.write_text(json.dumps({"requests": args.requests, "runs": args.runs,
                                          "rows": rows}, indent=2) + "\n")
     if args.plot:
-        from service.plots import bar_chart_svg
-
-        exact = [r for r in rows if r["label"] == "exact"]
-        labels = [f"{n:,}".replace(",", " ") for n in sizes]
-        series = {name: [float(str(r["p99_ms"])) for r in exact if r["request"] == request]
-                  for name, request in (("Forslag", "suggestions"),
-                                        ("Fritekstsøk", "free text"),
-                                        ("Bare vektorsøk", "baseline: vector search k=50"),
-                                        ("Bare innbygging", "baseline: embed query"))}
-        svg = bar_chart_svg("p99 i tjenesten (ms) etter antall profiler, eksakt indeks",
-                            labels, series, "ms")
-        args.plot.write_text(f"<!doctype html><html lang='nb'><meta charset='utf-8'>"
-                             f"<title>Svartid i tjenesten</title><body>{svg}</body></html>\n")
+        plot(rows, sizes, args.plot)
     return 0
 
 

@@ -242,14 +242,13 @@ def main() -> int:
         args.json.write_text(json.dumps({"duration_s": args.duration, "rows": rows,
                                          "memory": memory}, indent=2) + "\n")
     if args.plot:
-        from service.plots import bar_chart_svg
+        from service.plots import bar_chart_svg, write_page
 
         svg = bar_chart_svg(f"Forespørsler per sekund, {args.workers} arbeidsprosesser, "
                             f"{args.size:,} profiler".replace(",", " "),
                             [r["scenario"] for r in rows], {"req/s": [r["rps"] for r in rows]},
                             "req/s")
-        args.plot.write_text(f"<!doctype html><html lang='nb'><meta charset='utf-8'>"
-                             f"<title>Last</title><body>{svg}</body></html>\n")
+        write_page(args.plot, "Last", svg)
     return 0
 
 

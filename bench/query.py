@@ -162,7 +162,7 @@ def main() -> int:
         args.json.write_text(json.dumps({"queries": args.queries, "runs": args.runs,
                                          "rows": rows}, indent=2) + "\n")
     if args.plot:
-        from service.plots import bar_chart_svg
+        from service.plots import bar_chart_svg, write_page
 
         labels = [f"{n:,}".replace(",", " ") for n in sizes]
         exact_p99 = [r["p99_ms"] for r in rows if r["method"] == "exact"]
@@ -170,8 +170,7 @@ def main() -> int:
                             and r["method"] != "exact"), 0) for n in sizes]
         svg = bar_chart_svg("p99 per søk (ms) etter antall profiler", labels,
                             {"Eksakt": exact_p99, "Tilnærmet (IVF)": approx_p99}, "ms")
-        args.plot.write_text(f"<!doctype html><html lang='nb'><meta charset='utf-8'>"
-                            f"<title>Søketid</title><body>{svg}</body></html>\n")
+        write_page(args.plot, "Søketid", svg)
     return 0
 
 

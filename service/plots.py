@@ -5,6 +5,20 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+# Blue, orange, green, purple: distinguishable with the common colour-vision deficiencies.
+COLOURS = ("#0b4f8a", "#b35900", "#2e7d32", "#6a1b9a")
+
+
+def write_page(path: Path, title: str, body: str) -> None:
+    """A standalone Norwegian HTML page around ``body`` (e.g. charts of a benchmark)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"<!doctype html><html lang='nb'><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><body>{body}</body></html>\n",
+        encoding="utf-8",
+    )
 
 
 def bar_chart_svg(
@@ -12,7 +26,7 @@ def bar_chart_svg(
 ) -> str:
     """A small grouped bar chart as inline SVG (no plotting library needed), with a table
     of the same numbers for screen readers."""
-    colours = ["#0b4f8a", "#b35900"]
+    colours = COLOURS
     width, height, pad = 640, 220, 40
     top = max((v for vals in series.values() for v in vals), default=1) or 1
     n, k = len(labels), len(series)
@@ -25,7 +39,7 @@ def bar_chart_svg(
             x = pad + li * slot + si * bar
             parts.append(
                 f'<rect x="{x:.1f}" y="{height - pad - h:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="{colours[si % 2]}"/>'
+                f'height="{h:.1f}" fill="{colours[si % len(colours)]}"/>'
             )
     for li, lab in enumerate(labels):
         x = pad + li * slot + slot * 0.4
@@ -34,7 +48,7 @@ def bar_chart_svg(
             f'text-anchor="middle">{html.escape(lab)}</text>'
         )
     legend = " ".join(
-        f'<span style="color:{colours[i % 2]}">■</span> {html.escape(name)}'
+        f'<span style="color:{colours[i % len(colours)]}">■</span> {html.escape(name)}'
         for i, name in enumerate(series)
     )
     rows = "".join(
