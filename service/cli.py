@@ -261,7 +261,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise CliError(f"Mappen {gold} mangler: {', '.join(missing)}.")
     report = evaluate_gold(gold, embedder=get_settings().embedder, progress=_Progress())
     if args.json:
-        hidden = ("runs", "scored_pairs")
+        hidden = ("runs", "scored_pairs", "candidates")
         _out(json.dumps({k: v for k, v in report.items() if k not in hidden}, indent=2))
         return 0
     _out(

@@ -9,6 +9,10 @@ the figures describe what users get. Every method runs on the same data in the s
 - ``full``: the default scorer over all features;
 - ``full+likebehandling``: the full ranking after equal treatment, in a batch over all needs;
 - ``bag-of-words``: raw term-count cosine, the plain baseline.
+
+The report also carries every scored pair and each candidate's feature values, so that an
+analyst can study the score distribution and the effect of each feature
+(``notebooks/matching_quality.ipynb``).
 """
 
 from __future__ import annotations
@@ -131,11 +135,15 @@ def evaluate_gold(
             runs = _retrieval_runs(session, rt.store, chs, ents, k)
             runs["full"] = {}
             scored: list[tuple[float, int]] = []
+            candidates: dict[str, list[tuple[str, dict[str, float]]]] = {}
             for ch in chs:
                 result = suggest(
                     session, rt.store, ch, limit=len(ents), fair=False, threshold=False
                 )
                 runs["full"][ch.external_id] = [by_id[s.id] for s in result.suggestions][:k]
+                candidates[ch.external_id] = [
+                    (by_id[s.id], dict(s.features)) for s in result.suggestions
+                ]
                 grades = qrels.get(ch.external_id, {})
                 scored += [(s.score, grades.get(by_id[s.id], 0)) for s in result.suggestions]
             fair_runs: dict[str, list[str]] = {}
@@ -166,6 +174,8 @@ def evaluate_gold(
     }
     report["runs"] = runs
     report["scored_pairs"] = scored
+    # every candidate's feature values per need, for ablations (notebooks/matching_quality)
+    report["candidates"] = candidates
     return report
 
 
