@@ -214,6 +214,17 @@ class ApiToken(Timestamped, table=True):
     revoked_at: datetime | None = Field(default=None)
 
 
+class LoginFailure(SQLModel, table=True):
+    """A failed log-in, for throttling. Neither the e-mail nor the client address is stored:
+    only keyed hashes of them (``service.security.throttle_key``). Rows older than the
+    throttling window are deleted as new failures arrive."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=64, index=True)
+    client_key: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow, nullable=False, index=True)
+
+
 class OutboxMessage(Timestamped, table=True):
     """An e-mail waiting to be sent (or sent). Written in the same transaction as the decision
     that causes it, delivered by the outbox worker; ``message_id`` is stable across retries."""

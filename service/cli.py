@@ -101,6 +101,36 @@ def _sync(rt: Runtime, *, rebuild: bool = False) -> None:
 # -- commands ------------------------------------------------------------------------------------
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from service.backup import BackupError, backup
+
+    rt = open_runtime()
+    try:
+        counts = backup(rt, Path(args.file))
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
+    _out(f"Sikkerhetskopi skrevet til {Path(args.file).resolve()}: {sum(counts.values())} rader")
+    for table, n in counts.items():
+        if n:
+            _out(f"  {table:<24} {n:>8}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from service.backup import BackupError, restore
+
+    rt = open_runtime()
+    try:
+        counts = restore(rt, Path(args.file))
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
+    _out(
+        f"Gjenopprettet {sum(counts.values())} rader fra {args.file}; indeksene er bygd på nytt "
+        "fra databasen."
+    )
+    return 0
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     rt = open_runtime()
     _out(f"Databasen er oppdatert (versjon {current_revision(rt.engine)}).")
@@ -631,6 +661,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_cmd", required=True, metavar="HANDLING"
     )
     db.add_parser("upgrade", help="kjør migreringer").set_defaults(func=cmd_db_upgrade)
+
+    s = sub.add_parser("backup", help="skriv hele databasen til én sikkerhetskopi (.zip)")
+    s.add_argument("file", help="filen som skal skrives, f.eks. brobygger-2026-11-23.zip")
+    s.set_defaults(func=cmd_backup)
+    s = sub.add_parser("restore", help="gjenopprett en sikkerhetskopi i en tom database")
+    s.add_argument("file", help="sikkerhetskopien (.zip) fra brobygger backup")
+    s.set_defaults(func=cmd_restore)
 
     s = sub.add_parser("import", help="importer entreprenører, behov eller kontaktpersoner")
     s.add_argument("kind", choices=["entrepreneurs", "challenges", "contacts"])

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     search_threads: int = 1
     # from this many vectors an index switches to approximate search (recall@10 >= 0.98)
     approximate_from: int = 100_000
+    # largest request body (uploads of participant lists and imports), in megabytes
+    max_request_mb: int = 10
     # Outgoing mail (contact handoff). Without smtp_host, mail waits in the outbox.
     smtp_host: str = ""
     smtp_port: int = 25

@@ -11,11 +11,19 @@ import base64
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, func, select
 
-from models.tables import ApiToken, Challenge, Entrepreneur, Organisation, Proposal, User
+from models.tables import (
+    ApiToken,
+    Challenge,
+    Entrepreneur,
+    LoginFailure,
+    Organisation,
+    Proposal,
+    User,
+)
 from models.vocabulary import ROLES
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
@@ -64,6 +72,71 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.active or not verify_password(password, user.password_hash):
         return None
+    return user
+
+
+# -- log-in throttling ---------------------------------------------------------------------------
+
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_ACCOUNT_FAILURES = 5  # failed log-ins for one e-mail address within the window
+MAX_CLIENT_FAILURES = 20  # failed log-ins from one client address (many accounts tried)
+
+
+class TooManyAttempts(Exception):
+    """Log-in refused without checking the password: too many recent failures."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(
+            f"For mange mislykkede innlogginger. Vent {minutes} minutt"
+            f"{'er' if minutes > 1 else ''} og prøv igjen."
+        )
+
+
+def throttle_key(value: str) -> str:
+    """What is stored about a failed log-in instead of the e-mail or address itself."""
+    return hashlib.sha256(f"brobygger-innlogging:{value.strip().lower()}".encode()).hexdigest()
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def log_in(session: Session, email: str, password: str, client: str) -> User:
+    """``authenticate`` with throttling: after ``MAX_ACCOUNT_FAILURES`` failures for one
+    address, or ``MAX_CLIENT_FAILURES`` from one client, within ``THROTTLE_WINDOW``, the
+    password is not even checked until the oldest failure leaves the window. A failure is
+    committed at once (the caller's transaction is about to fail); a success clears the
+    account's failures.
+
+    Raises:
+        TooManyAttempts: throttled.
+        PermissionError: wrong e-mail or password (one message for both).
+    """
+    now = datetime.now(UTC)
+    since = now - THROTTLE_WINDOW
+    account, source = throttle_key(email), throttle_key(client)
+    session.exec(delete(LoginFailure).where(col(LoginFailure.created_at) < since))
+    for column, key, limit in (
+        (col(LoginFailure.account_key), account, MAX_ACCOUNT_FAILURES),
+        (col(LoginFailure.client_key), source, MAX_CLIENT_FAILURES),
+    ):
+        count, oldest = session.exec(
+            select(func.count(), func.min(LoginFailure.created_at)).where(
+                column == key, col(LoginFailure.created_at) >= since
+            )
+        ).one()
+        if count >= limit and oldest is not None:
+            left = (_as_utc(oldest) + THROTTLE_WINDOW - now).total_seconds()
+            session.commit()
+            raise TooManyAttempts(max(1, int(left) + 1))
+    user = authenticate(session, email, password)
+    if user is None:
+        session.add(LoginFailure(account_key=account, client_key=source, created_at=now))
+        session.commit()
+        raise PermissionError("Feil e-post eller passord.")
+    session.exec(delete(LoginFailure).where(col(LoginFailure.account_key) == account))
     return user
 
 

@@ -56,11 +56,18 @@ class PostgresServer:
             self.prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-c"]
         self._run([initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust",
                    "-E", "UTF8", "--locale=C.UTF-8"])
-        self._run([pg_ctl, "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60",
-                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                         "-c fsync=off -c max_connections=200",
-                   "start"])
+        self.resume()
         self._counter = itertools.count()
+
+    def resume(self) -> None:
+        """Start the server (again, after ``pause``)."""
+        self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
+                   "-t", "60", "-o", f"-p {self.port} -k {self.dir} "
+                   "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start"])
+
+    def pause(self) -> None:
+        """Stop the server abruptly (as a crash or a restart would), keeping its data."""
+        self._run([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop"])
 
     def _run(self, cmd: list[str]) -> None:
         if self.prefix[-1:] == ["-c"]:

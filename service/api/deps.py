@@ -95,3 +95,9 @@ def require(*roles: str) -> Callable[[User], User]:
         return user
 
     return check
+
+
+def client_address(request: Request) -> str:
+    """The address the request came from (the direct peer: behind a reverse proxy, run
+    uvicorn with ``--proxy-headers`` so that this is the client, not the proxy)."""
+    return request.client.host if request.client else "ukjent"

@@ -18,17 +18,19 @@ from service.api.deps import (
     CurrentUser,
     RuntimeDep,
     SessionDep,
+    client_address,
     require,
     set_csrf_cookie,
     set_session_cookie,
 )
 from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
 from service.security import (
-    authenticate,
+    TooManyAttempts,
     can_edit_challenge,
     can_see_challenge,
     can_see_proposal,
     issue_token,
+    log_in,
     revoke_token,
 )
 from service.workflow import (
@@ -339,12 +341,18 @@ class LoginIn(BaseModel):
 
 
 @router.post("/session", tags=["innlogging"])
-def login(body: LoginIn, session: SessionDep, response: Response) -> dict[str, str]:
+def login(
+    body: LoginIn, request: Request, session: SessionDep, response: Response
+) -> dict[str, str]:
     """Log in with e-mail and password: sets an HttpOnly session cookie (a token stored
-    hashed, like API tokens) and a CSRF cookie whose value must accompany changes."""
-    user = authenticate(session, body.email, body.password)
-    if user is None:
-        raise HTTPException(401, "Feil e-post eller passord.")
+    hashed, like API tokens) and a CSRF cookie whose value must accompany changes. Repeated
+    failures are throttled (429 with Retry-After)."""
+    try:
+        user = log_in(session, body.email, body.password, client_address(request))
+    except TooManyAttempts as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
+    except PermissionError as exc:
+        raise HTTPException(401, str(exc)) from exc
     token = issue_token(session, user, label="nettleser")
     session.commit()
     csrf = secrets.token_urlsafe(24)

@@ -12,8 +12,14 @@ from sqlmodel import col, select
 
 from models.tables import Challenge, Contact, Organisation
 from models.vocabulary import THEMES
-from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, set_session_cookie
-from service.security import authenticate, issue_token, revoke_token
+from service.api.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    SessionDep,
+    client_address,
+    set_session_cookie,
+)
+from service.security import TooManyAttempts, issue_token, log_in, revoke_token
 from service.web.common import WebUser, render, safe_next, start_page
 
 router = APIRouter(include_in_schema=False)
@@ -87,12 +93,23 @@ def login(
         errors["email"] = "Skriv inn e-postadressen din."
     if not password:
         errors["password"] = "Skriv inn passordet ditt."
-    found = None if errors else authenticate(session, email, password)
-    if not errors and found is None:
-        errors["password"] = "Feil e-post eller passord."
+    found, status = None, 400
+    if not errors:
+        try:
+            found = log_in(session, email, password, client_address(request))
+        except TooManyAttempts as exc:
+            errors["form"], status = str(exc), 429
+        except PermissionError as exc:
+            errors["password"] = str(exc)
     if errors or found is None:
         return render(
-            request, "login.html", None, status_code=400, email=email, neste=target, errors=errors
+            request,
+            "login.html",
+            None,
+            status_code=status,
+            email=email,
+            neste=target,
+            errors=errors,
         )
     token = issue_token(session, found, label="nettleser")
     session.commit()

@@ -1,0 +1,108 @@
+"""Security headers on every response, and throttled log-ins (API and web)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from models.db import session_scope
+from models.tables import LoginFailure
+from service.app import create_app
+from service.config import Settings
+from service.runtime import open_runtime
+from service.security import MAX_ACCOUNT_FAILURES, MAX_CLIENT_FAILURES, create_user
+
+PASSWORD = "riktig-passord-123"
+
+
+@pytest.fixture
+def client(tmp_path: Path):
+    rt = open_runtime(Settings(home=tmp_path))
+    with session_scope(rt.engine) as session:
+        for name in ("kari", "ola"):
+            create_user(session, email=f"{name}@test.no", role="reviewer", password=PASSWORD)
+    with TestClient(create_app(rt)) as c:
+        yield c
+
+
+def _login(client: TestClient, email: str, password: str):
+    return client.post("/api/v1/session", json={"email": email, "password": password})
+
+
+def test_security_headers_on_pages_api_and_errors(client: TestClient) -> None:
+    for path in ("/", "/logg-inn", "/api/v1/challenges", "/finnes-ikke", "/static/style.css"):
+        r = client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["x-frame-options"] == "DENY", path
+        assert r.headers["referrer-policy"] == "same-origin", path
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0], path
+    # the API documentation loads Swagger UI from its CDN, so it has no CSP (other headers stay)
+    docs = client.get("/docs")
+    assert "content-security-policy" not in docs.headers
+    assert docs.headers["x-frame-options"] == "DENY"
+
+
+def test_login_is_throttled_per_account_and_cleared_by_time(client: TestClient) -> None:
+    for _ in range(MAX_ACCOUNT_FAILURES):
+        r = _login(client, "kari@test.no", "feil")
+        assert r.status_code == 401 and r.json()["detail"] == "Feil e-post eller passord."
+    # now even the right password is refused, without being checked
+    r = _login(client, "Kari@Test.no ", PASSWORD)
+    assert r.status_code == 429
+    assert "For mange mislykkede innlogginger" in r.json()["detail"]
+    assert 0 < int(r.headers["retry-after"]) <= 15 * 60 + 1
+    # another account from the same client is not locked out by it
+    assert _login(client, "ola@test.no", PASSWORD).status_code == 200
+
+    rt = client.app.state.runtime  # type: ignore[attr-defined]
+    with session_scope(rt.engine) as session:
+        rows = session.exec(select(LoginFailure)).all()
+        # nothing stored in clear: neither the address tried nor the client
+        assert rows and all("@" not in r.account_key and len(r.account_key) == 64 for r in rows)
+        for row in rows:  # sixteen minutes pass
+            row.created_at -= timedelta(minutes=16)
+    assert _login(client, "kari@test.no", PASSWORD).status_code == 200
+    with session_scope(rt.engine) as session:
+        assert session.exec(select(LoginFailure)).all() == []  # old ones pruned, hers cleared
+
+
+def test_login_is_throttled_per_client_across_accounts(client: TestClient) -> None:
+    for i in range(MAX_CLIENT_FAILURES):
+        assert _login(client, f"finnes-ikke-{i}@test.no", "feil").status_code == 401
+    assert _login(client, "ola@test.no", PASSWORD).status_code == 429
+
+
+def test_web_login_shows_the_throttle_as_a_form_error(client: TestClient) -> None:
+    page = client.get("/logg-inn")
+    csrf = page.cookies.get("brobygger_csrf") or client.cookies.get("brobygger_csrf")
+    assert csrf
+    form = {"email": "kari@test.no", "password": "feil", "csrf": csrf}
+    for _ in range(MAX_ACCOUNT_FAILURES):
+        assert client.post("/logg-inn", data=form).status_code == 400
+    r = client.post("/logg-inn", data={**form, "password": PASSWORD})
+    assert r.status_code == 429
+    assert "For mange mislykkede innlogginger" in r.text
+
+
+def test_request_bodies_over_the_limit_are_refused(client: TestClient) -> None:
+    limit = client.app.state.runtime.settings.max_request_mb * 1_000_000  # type: ignore[attr-defined]
+    big = b"x" * (limit + 1)
+    r = client.post("/api/v1/session", content=big, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "for stor" in r.json()["detail"]
+
+    def chunks():  # no Content-Length: the body is counted as it arrives
+        for _ in range(limit // 1_000_000 + 1):
+            yield b"x" * 1_000_000
+
+    json_type = {"Content-Type": "application/json"}
+    r = client.post("/api/v1/session", content=chunks(), headers=json_type)
+    assert r.status_code == 413 and "for stor" in r.json()["detail"]
+    # below the limit the request goes through to the route as usual
+    small = client.post("/api/v1/session", json={"email": "x@test.no", "password": "y"})
+    assert small.status_code == 401
