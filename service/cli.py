@@ -236,7 +236,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 session, rt.store, open_challenges(session), limit=args.limit
             ):
                 if args.save:
+                    # one need at a time: a crash keeps what is done (proposal and audit line
+                    # together), and running again adds only what is missing
                     save_proposals(session, ch, result)
+                    session.commit()
                 _out(suggestions_public(ch, result).model_dump_json())
             return 0
         challenge = find_challenge(session, args.challenge)

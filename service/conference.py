@@ -13,6 +13,7 @@ import csv
 import html
 import io
 import json
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -531,7 +532,41 @@ text-align:left}}</style></head><body>
 """
 
 
+OUTPUTS = frozenset(
+    {"meetings.csv", "meetings.xlsx", "affinities.csv", "summary.json", "summary.html", "agendaer"}
+)
+
+
 def write_outputs(
+    out: Path,
+    schedule: Schedule,
+    municipal: Sequence[Participant],
+    entrepreneurs: Sequence[Participant],
+    affinity: np.ndarray,
+    agenda: Agenda,
+    analyzer: Any,
+) -> None:
+    """Every output file, complete or not at all: written into a new folder beside ``out``
+    that then takes its place, so a crash leaves the previous plan (or nothing), never half
+    of each. A folder that also holds other files gets the files written into it one by
+    one instead (the folder itself is never replaced)."""
+    out = out.resolve()
+    if out.exists() and any(p.name not in OUTPUTS for p in out.iterdir()):
+        _write_outputs(out, schedule, municipal, entrepreneurs, affinity, agenda, analyzer)
+        return
+    new, old = out.with_name(f".{out.name}.ny"), out.with_name(f".{out.name}.gammel")
+    shutil.rmtree(new, ignore_errors=True)
+    if old.exists() and not out.exists():  # a crash between the two renames below
+        old.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    _write_outputs(new, schedule, municipal, entrepreneurs, affinity, agenda, analyzer)
+    if out.exists():
+        out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_outputs(
     out: Path,
     schedule: Schedule,
     municipal: Sequence[Participant],

@@ -230,3 +230,63 @@ def test_retrieve_on_a_norquad_sample(home: Path, tmp_path: Path) -> None:
                 top[q] = doc
         hits = sum(1 for q, d in gold.items() if top.get(q) == d)
         assert hits >= 0.8 * len(gold), (method, hits, len(gold))
+
+
+def test_kill_during_proposal_creation_keeps_what_was_saved(home: Path) -> None:
+    """``suggest --all --save`` killed half-way: every need it reported is saved with its
+    audit lines, nothing half; running it again completes the rest without duplicates."""
+    run_cli(home, "demo", "seed")
+    db = sqlite3.connect(home / "brobygger.db")
+    db.execute("DELETE FROM reviewevent")
+    db.execute("DELETE FROM proposal")  # the demo seed's own proposals: start from none
+    db.commit()
+    proc = _start(home, "suggest", "--all", "--json", "--save")
+    assert proc.stdout is not None
+    reported = [json.loads(proc.stdout.readline())["challenge"]["id"] for _ in range(5)]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    def check() -> set[int]:
+        rows = db.execute("SELECT p.id, p.challenge_id, count(e.id) FROM proposal p "
+                          "LEFT JOIN reviewevent e ON e.proposal_id = p.id "
+                          "AND e.action = 'propose' GROUP BY p.id").fetchall()
+        assert all(n == 1 for _, _, n in rows)  # every proposal has its one audit line
+        pairs = db.execute("SELECT challenge_id, entrepreneur_id FROM proposal").fetchall()
+        assert len(pairs) == len(set(pairs))
+        return {c for _, c, _ in rows}
+
+    assert set(reported) <= check()
+    run_cli(home, "suggest", "--all", "--json", "--save")
+    done = check()
+    assert set(reported) < done
+    db.close()
+
+
+def test_kill_during_conference_scheduling_leaves_old_plan_or_new(home: Path,
+                                                                tmp_path: Path) -> None:
+    """The output folder holds a whole plan or the previous one, never a mix."""
+    run_cli(home, "demo", "seed")
+    out = tmp_path / "plan"
+    args = ("conference", "schedule", str(REPO / "data" / "demo" / "konferanse.csv"),
+            "--slots", "6", "--slot-minutes", "20", "--start", "09:00", "--tables", "6",
+            "--out", str(out))
+
+    def whole() -> int:
+        summary = json.loads((out / "summary.json").read_text("utf-8"))
+        rows = (out / "meetings.csv").read_text("utf-8").strip().splitlines()[1:]
+        assert {p.name for p in out.iterdir()} == {"meetings.csv", "meetings.xlsx",
+                                                  "affinities.csv", "summary.json",
+                                                  "summary.html", "agendaer"}
+        assert len(rows) == summary["meetings"] > 0
+        return len(rows)
+
+    run_cli(home, *args)
+    first = whole()
+    for delay in (0.5, 1.5, 2.5, 3.5):
+        proc = _start(home, *args)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert whole() == first  # the previous plan, whole
+    run_cli(home, *args)
+    assert whole() == first
