@@ -43,6 +43,9 @@ from service.config import Settings
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+# A row left in "sending" longer than this belongs to a worker that died (a delivery takes at
+# most the SMTP timeout, 20 s by default); a younger one may be on its way in another process.
+STALE_SENDING = timedelta(minutes=5)
 MARKET_DIALOGUE = (
     "Dette er markedsdialog, ikke tildeling av kontrakt. Introduksjonen gir ingen rett til "
     "oppdrag, og eventuelle kjøp skjer etter regelverket for offentlige anskaffelser."
@@ -173,18 +176,21 @@ def deliver_due(
     *,
     limit: int = 50,
     after_send: Callable[[OutboxMessage], None] | None = None,
+    stale_after: timedelta = STALE_SENDING,
 ) -> dict[str, int]:
     """One pass over the outbox. ``after_send`` is a hook between sending and marking (tests
     use it to crash the worker exactly there)."""
     counts = {"sent": 0, "recovered": 0, "retry": 0, "failed": 0}
     now = datetime.now(UTC)
     with session_scope(engine) as session:
-        # rows a dead worker left behind: delivered if the journal says so, else due again
+        # rows a dead worker left behind: delivered if the journal says so, else due again —
+        # but only once they are older than ``stale_after``: with several server processes,
+        # a fresh "sending" row is another worker's mail on its way, not a dead worker's
         for row in session.exec(select(OutboxMessage).where(OutboxMessage.status == "sending")):
             if journal.contains(row.message_id):
                 row.status, row.sent_at = "sent", row.sent_at or now
                 counts["recovered"] += 1
-            else:
+            elif _aware(row.updated_at) < now - stale_after:
                 row.status = "pending"
         due = session.exec(
             select(OutboxMessage.id)
@@ -229,6 +235,10 @@ def deliver_due(
             fresh.status, fresh.sent_at, fresh.last_error = "sent", datetime.now(UTC), None
         counts["sent"] += 1
     return counts
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class OutboxWorker(threading.Thread):

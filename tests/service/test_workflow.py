@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import timedelta
 from email import message_from_bytes
 from pathlib import Path
 
@@ -166,6 +167,31 @@ def test_crash_between_sending_and_marking_sends_once(home: Path, smtp) -> None:
     counts = deliver_due(rt.engine, send, Journal(home / "outbox-sent.log"))
     assert counts == {"sent": 1, "recovered": 1, "retry": 0, "failed": 0}
     assert deliver_due(rt.engine, send, journal)["sent"] == 0
+    ids = [m["Message-ID"] for m in inbox.messages]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    rt.engine.dispose()
+
+
+def test_a_mail_on_its_way_in_another_worker_is_not_sent_twice(home: Path, smtp) -> None:
+    """With several server processes, one worker's pass must not take back a message another
+    worker has just claimed and is sending; only a row left behind long enough (a dead
+    worker's) is due again, and then it goes out once."""
+    inbox, port = smtp
+    rt, _ = _world(home, port)
+    _approved_proposal(rt)
+    send, journal = smtp_sender(rt.settings), Journal(home / "outbox-sent.log")
+    with session_scope(rt.engine) as session:  # worker A has claimed the first message
+        row = session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).first()
+        assert row is not None
+        row.status, row.attempts = "sending", 1
+        claimed = row.id
+    assert deliver_due(rt.engine, send, journal)["sent"] == 1  # worker B: only the other one
+    with session_scope(rt.engine) as session:
+        assert session.get(OutboxMessage, claimed).status == "sending"  # type: ignore[union-attr]
+    assert len(inbox.messages) == 1
+    # worker A died: once the row counts as stale it is sent, once
+    assert deliver_due(rt.engine, send, journal, stale_after=timedelta(0))["sent"] == 1
+    assert deliver_due(rt.engine, send, journal, stale_after=timedelta(0))["sent"] == 0
     ids = [m["Message-ID"] for m in inbox.messages]
     assert len(ids) == 2 and len(set(ids)) == 2
     rt.engine.dispose()
