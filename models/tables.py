@@ -17,6 +17,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(t: datetime) -> datetime:
+    """A naive time from the database read as UTC (SQLite keeps no zone)."""
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 def _json_list() -> Any:
     return Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
 

@@ -25,8 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-import models.tables  # noqa: F401 - registers every table in SQLModel.metadata
 from models.db import current_revision
+from models.tables import aware  # importing models.tables registers every table
 from service.matching import sync_engine
 from service.runtime import Runtime
 
@@ -44,7 +44,7 @@ def _tables() -> list[sa.Table]:
 
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+        return aware(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bytes | memoryview):

@@ -15,7 +15,8 @@ import io
 import json
 import shutil
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -546,20 +547,26 @@ def write_outputs(
     agenda: Agenda,
     analyzer: Any,
 ) -> None:
-    """Every output file, complete or not at all: written into a new folder beside ``out``
-    that then takes its place, so a crash leaves the previous plan (or nothing), never half
-    of each. A folder that also holds other files gets the files written into it one by
-    one instead (the folder itself is never replaced)."""
+    """Every output file, complete or not at all (see ``_whole_folder``)."""
+    with _whole_folder(out) as folder:
+        _write_outputs(folder, schedule, municipal, entrepreneurs, affinity, agenda, analyzer)
+
+
+@contextmanager
+def _whole_folder(out: Path) -> Iterator[Path]:
+    """The folder to write ``out``'s files into: a new folder beside it that then takes its
+    place, so a crash leaves the previous plan (or nothing), never half of each. A folder that
+    also holds other files is written into directly (it is never replaced)."""
     out = out.resolve()
     if out.exists() and any(p.name not in OUTPUTS for p in out.iterdir()):
-        _write_outputs(out, schedule, municipal, entrepreneurs, affinity, agenda, analyzer)
+        yield out
         return
     new, old = out.with_name(f".{out.name}.ny"), out.with_name(f".{out.name}.gammel")
     shutil.rmtree(new, ignore_errors=True)
     if old.exists() and not out.exists():  # a crash between the two renames below
         old.rename(out)
     shutil.rmtree(old, ignore_errors=True)
-    _write_outputs(new, schedule, municipal, entrepreneurs, affinity, agenda, analyzer)
+    yield new
     if out.exists():
         out.rename(old)
     new.rename(out)

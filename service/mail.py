@@ -37,7 +37,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
-from models.tables import Challenge, Contact, Entrepreneur, Organisation, OutboxMessage, Proposal
+from models.tables import (
+    Challenge,
+    Contact,
+    Entrepreneur,
+    Organisation,
+    OutboxMessage,
+    Proposal,
+    aware,
+)
 from service.config import Settings
 
 log = logging.getLogger(__name__)
@@ -190,7 +198,7 @@ def deliver_due(
             if journal.contains(row.message_id):
                 row.status, row.sent_at = "sent", row.sent_at or now
                 counts["recovered"] += 1
-            elif _aware(row.updated_at) < now - stale_after:
+            elif aware(row.updated_at) < now - stale_after:
                 row.status = "pending"
         due = session.exec(
             select(OutboxMessage.id)
@@ -235,10 +243,6 @@ def deliver_due(
             fresh.status, fresh.sent_at, fresh.last_error = "sent", datetime.now(UTC), None
         counts["sent"] += 1
     return counts
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class OutboxWorker(threading.Thread):

@@ -55,6 +55,7 @@ from models.tables import (
     Entrepreneur,
     Organisation,
     Proposal,
+    aware,
 )
 from models.vocabulary import THEMES
 
@@ -471,8 +472,7 @@ def decision_stats(
             stats.approved[ent] = stats.approved.get(ent, 0) + 1
         if status == "rejected":
             stats.rejected_pairs.add((ch, ent))
-        created = created if created.tzinfo else created.replace(tzinfo=UTC)
-        if created >= since:
+        if aware(created) >= since:
             stats.exposure[ent] = stats.exposure.get(ent, 0) + 1
     return stats
 

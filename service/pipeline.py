@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models.tables import Challenge, Proposal, ReviewEvent, User
+from models.tables import Challenge, Proposal, ReviewEvent, User, aware
 from models.vocabulary import OUTCOMES, PROPOSAL_TRANSITIONS, THEMES
 from service.workflow import IllegalTransition, MissingReason
 
@@ -21,11 +21,6 @@ STEPS = (
     ("in_dialogue", "agreement"),
     ("in_dialogue", "closed"),
 )
-
-
-def aware(t: datetime) -> datetime:
-    """A naive time from the database read as UTC (SQLite keeps no zone)."""
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
 def pipeline(session: Session, challenge_ids: set[int] | None = None) -> dict[str, Any]:

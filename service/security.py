@@ -23,6 +23,7 @@ from models.tables import (
     Organisation,
     Proposal,
     User,
+    aware,
 )
 from models.vocabulary import ROLES
 
@@ -99,10 +100,6 @@ def throttle_key(value: str) -> str:
     return hashlib.sha256(f"brobygger-innlogging:{value.strip().lower()}".encode()).hexdigest()
 
 
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def log_in(session: Session, email: str, password: str, client: str) -> User:
     """``authenticate`` with throttling: after ``MAX_ACCOUNT_FAILURES`` failures for one
     address, or ``MAX_CLIENT_FAILURES`` from one client, within ``THROTTLE_WINDOW``, the
@@ -128,7 +125,7 @@ def log_in(session: Session, email: str, password: str, client: str) -> User:
             )
         ).one()
         if count >= limit and oldest is not None:
-            left = (_as_utc(oldest) + THROTTLE_WINDOW - now).total_seconds()
+            left = (aware(oldest) + THROTTLE_WINDOW - now).total_seconds()
             session.commit()
             raise TooManyAttempts(max(1, int(left) + 1))
     user = authenticate(session, email, password)

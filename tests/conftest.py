@@ -29,7 +29,7 @@ def _pg_bin(name: str) -> str | None:
     return hits[-1] if hits else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -48,7 +48,7 @@ class PostgresServer:
         self.pg_ctl = pg_ctl
         self.dir = Path(tempfile.mkdtemp(prefix="brobygger-pg-"))
         self.data = self.dir / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.prefix: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")

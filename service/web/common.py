@@ -22,10 +22,9 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from models.tables import User
+from models.tables import User, aware
 from models.vocabulary import REJECTION_REASONS, THEMES
 from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, set_csrf_cookie
-from service.pipeline import aware
 from service.security import user_for_token
 from service.workflow import MARKET_DIALOGUE, STATUS_LABELS
 

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User
+from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User, aware
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS, THEMES
 from service.api.deps import SessionDep
-from service.pipeline import STEPS, aware, pipeline
+from service.pipeline import STEPS, pipeline
 from service.security import can_see_proposal
 from service.web.common import ORIGIN_LABELS, PageError, render, role
 from service.workflow import STATUS_LABELS, WorkflowError, transition

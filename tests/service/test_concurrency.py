@@ -7,7 +7,6 @@ from __future__ import annotations
 import http.client
 import json
 import random
-import socket
 import subprocess
 import threading
 from pathlib import Path
@@ -19,13 +18,7 @@ from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent
 from service.config import Settings
 from service.runtime import seed_demo_proposals
 from service.security import create_user, issue_token
-from tests.conftest import BROBYGGER, cli_env, demo_runtime, wait_for
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import BROBYGGER, cli_env, demo_runtime, free_port, wait_for
 
 
 def _call(port: int, token: str, method: str, path: str, body: dict | None = None) -> int:
@@ -53,7 +46,7 @@ def test_concurrent_reviewers_and_writers_through_two_workers(db_url: str, tmp_p
         needs = [c.id for c in session.exec(select(Challenge).where(Challenge.status == "open"))]
         profiles = [e.id for e in session.exec(select(Entrepreneur))]
 
-    port = _free_port()
+    port = free_port()
     env = cli_env(tmp_path, BROBYGGER_DATABASE_URL=db_url)
     proc = subprocess.Popen(
         [str(BROBYGGER), "serve", "--workers", "2", "--port", str(port)],

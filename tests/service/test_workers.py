@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import subprocess
 from pathlib import Path
 from urllib.parse import quote
@@ -16,7 +15,7 @@ from service.config import Settings
 from service.matching import ENTREPRENEURS, sync_engine
 from service.runtime import open_runtime
 from service.security import create_user, issue_token
-from tests.conftest import BROBYGGER, REPO, cli_env, wait_for
+from tests.conftest import BROBYGGER, REPO, cli_env, free_port, wait_for
 
 GOLD = REPO / "data" / "gold"
 NEW_PROFILE = {
@@ -27,12 +26,6 @@ NEW_PROFILE = {
     "themes": ["barn-og-unge", "kultur-og-fritid"],
     "service_areas": ["Oslo"],
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _ask(port: int, token: str, path: str, body: dict | None = None) -> tuple[int, int, object]:
@@ -60,7 +53,7 @@ def test_two_workers_share_the_index_and_see_each_others_writes(tmp_path: Path) 
     sync_engine(rt.engine, rt.store)
     before = len(rt.store.index(ENTREPRENEURS))
 
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(BROBYGGER), "serve", "--workers", "2", "--port", str(port)],
         env=cli_env(tmp_path),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import timedelta
 from email import message_from_bytes
@@ -20,7 +19,7 @@ from service.config import Settings
 from service.mail import Journal, deliver_due, smtp_sender
 from service.security import create_user, issue_token
 from service.workflow import transition
-from tests.conftest import demo_runtime, wait_for
+from tests.conftest import demo_runtime, free_port, wait_for
 
 
 class Inbox:
@@ -34,16 +33,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     yield inbox, controller.port
     controller.stop()
@@ -198,7 +191,7 @@ def test_a_mail_on_its_way_in_another_worker_is_not_sent_twice(home: Path, smtp)
 
 
 def test_server_down_then_back_delivers_exactly_once(home: Path) -> None:
-    port = _free_port()
+    port = free_port()
     rt, _ = _world(home, port)  # nothing listens on the port yet
     _approved_proposal(rt)
     journal = Journal(home / "outbox-sent.log")
@@ -271,7 +264,7 @@ def test_pipeline_dates_and_outcomes_per_field(home: Path, smtp) -> None:
 
 
 def test_municipal_staff_choose_which_suggestions_go_to_review(home: Path) -> None:
-    rt, h = _world(home, _free_port())
+    rt, h = _world(home, free_port())
     with TestClient(create_app(rt)) as client:
         r = client.post("/api/v1/challenges", headers=h["municipal"], json={
             "title": "Sykkelverksted for ungdom",

@@ -19,7 +19,7 @@ from service.app import create_app
 from service.config import Settings
 from service.matching import sync_engine
 from service.runtime import DEMO_PASSWORD, DEMO_USERS, seed_demo_proposals, seed_demo_users
-from tests.conftest import IN_CI, REPO, _free_port, demo_runtime, wait_for
+from tests.conftest import IN_CI, REPO, demo_runtime, free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 HOSTILE = "<script>alert('x')</script> Hjelp"
@@ -43,7 +43,7 @@ def live(tmp_path_factory: pytest.TempPathFactory):
             "description": "Vi trenger hjelp <b>nå</b> <img src=x onerror=alert(2)>.",
             "themes": ["frivillighet"], "language": "nb"}])
     sync_engine(rt.engine, rt.store)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
