@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint system-deps screenshots bench bench-deps clean
+.PHONY: run test test-slow lint system-deps screenshots bench bench-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,12 @@ lint: $(VENV)/.dev-stamp
 	$(BIN)/mypy
 
 test: $(VENV)/.dev-stamp system-deps lint
-	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest --durations=15
+
+# The same suite with 25 times as many examples for the property tests and the API fuzzing
+# (tests/service/test_fuzz.py, tests/properties/): about an hour.
+test-slow: $(VENV)/.dev-stamp system-deps lint
+	BROBYGGER_SLOW=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/pytest
 
 # The screenshots in docs/screenshots (linked from the README), taken by the browser tests.
 screenshots: $(VENV)/.dev-stamp system-deps

@@ -19,6 +19,8 @@ from sqlmodel import Session, select
 
 from models.tables import Challenge, Contact, Entrepreneur, Organisation
 from models.validation import (
+    CONTROL,
+    CONTROL_PROBLEM,
     EXTERNAL_ID,
     email_problem,
     org_nr_problem,
@@ -150,6 +152,9 @@ class _Checker:
         if len(value) > max_len:
             self.fail(name, f"er for langt ({len(value)} tegn; maks {max_len})")
             return None
+        if CONTROL.search(value):
+            self.fail(name, CONTROL_PROBLEM)
+            return None
         return value
 
     def items(self, name: str, *, required: bool, check: Callable[[str], str | None] | None = None,
@@ -170,6 +175,8 @@ class _Checker:
         for v in value:
             if len(v) > max_len:
                 self.fail(name, f"verdien «{v[:30]}…» er for lang (maks {max_len} tegn)")
+            elif CONTROL.search(v):
+                self.fail(name, CONTROL_PROBLEM)
             elif check and (problem := check(v)):
                 self.fail(name, problem)
         if required and not value:

@@ -77,6 +77,9 @@ class Entrepreneur(Timestamped, table=True):
     capacity: int | None = Field(default=None)
     website: str | None = Field(default=None, max_length=300)
     contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    # Set when the entrepreneur's data was erased on request (service.privacy): the row stays,
+    # emptied, so that its proposals and their audit lines stay whole.
+    erased_at: datetime | None = Field(default=None)
 
 
 class Challenge(Timestamped, table=True):
@@ -217,6 +220,8 @@ class ApiToken(Timestamped, table=True):
     token_hash: str = Field(max_length=64, unique=True, index=True)
     label: str = Field(default="", max_length=100)
     revoked_at: datetime | None = Field(default=None)
+    # Browser sessions end after an idle time; updated at most once a minute.
+    last_used_at: datetime | None = Field(default=None)
 
 
 class LoginFailure(SQLModel, table=True):

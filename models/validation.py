@@ -10,6 +10,10 @@ from models.vocabulary import OSLO_BYDELER, THEMES
 ORG_NR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+# Control characters (NUL and the like; tab and line breaks are text) are never text a person
+# typed, and PostgreSQL cannot store NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_PROBLEM = "inneholder kontrolltegn (f.eks. NUL) som ikke kan lagres"
 
 
 def org_nr_problem(value: str) -> str | None:

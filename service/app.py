@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -11,14 +12,20 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
 
 from models.db import session_scope
 from service.api.conferences import router as conferences_router
+from service.api.deps import SESSION_COOKIE
+from service.api.errors import ERROR_RESPONSES, norwegian, validation_failed
+from service.api.privacy import router as privacy_router
 from service.api.proposals import router as proposals_router
 from service.api.routes import router
 from service.mail import OutboxWorker
@@ -76,6 +83,80 @@ class ResponseHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class RateLimit:
+    """At most ``per_minute`` requests a minute for each token (or browser session), and for
+    each address without one; more get 429 with ``Retry-After`` until the minute is over. The
+    count is per server process (with N workers a caller can make up to N times as many);
+    static files and /healthz are not counted."""
+
+    def __init__(self, app: Any, per_minute: int) -> None:
+        self.app, self.per_minute = app, per_minute
+        self.windows: dict[str, tuple[int, int]] = {}  # key -> (minute, requests in it)
+
+    @staticmethod
+    def _key(scope: Any) -> str:
+        headers = dict(scope.get("headers", []))
+        auth = headers.get(b"authorization", b"")
+        if auth[:7].lower() == b"bearer ":
+            secret = auth[7:]
+        else:
+            cookies = headers.get(b"cookie", b"").decode("latin-1")
+            found = [
+                c.split("=", 1)[1]
+                for c in cookies.split("; ")
+                if c.startswith(SESSION_COOKIE + "=")
+            ]
+            secret = found[0].encode() if found else b""
+        if secret:
+            return "t:" + hashlib.sha256(secret).hexdigest()
+        client = scope.get("client") or ("?", 0)
+        return f"a:{client[0]}"
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not self.per_minute or path.startswith(NOT_COUNTED):
+            await self.app(scope, receive, send)
+            return
+        now = time.time()
+        minute = int(now // 60)
+        key = self._key(scope)
+        start, count = self.windows.get(key, (minute, 0))
+        count = count + 1 if start == minute else 1
+        if len(self.windows) > 50_000:  # old minutes go; memory stays bounded
+            self.windows = {k: v for k, v in self.windows.items() if v[0] == minute}
+        self.windows[key] = (minute, count)
+        if count <= self.per_minute:
+            await self.app(scope, receive, send)
+            return
+        wait = str(max(1, int(60 - now % 60)))
+        message = "For mange forespørsler. Vent litt og prøv igjen."
+        body = json.dumps({"detail": message}, ensure_ascii=False).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", wait.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+NOT_COUNTED = ("/static/", "/healthz")
+
+
+TOO_LARGE_PAGE = """<!doctype html>
+<html lang="nb"><head><meta charset="utf-8"><title>For stor forespørsel – Brobygger</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="/static/style.css"></head>
+<body><main class="wrap"><h1>For stor forespørsel</h1><p>{message}</p>
+<p>Gå tilbake i nettleseren og velg en mindre fil.</p><p><a href="/">Til forsiden</a></p>
+</main></body></html>
+"""
+
+
 class BodyLimit:
     """Refuses request bodies over ``limit`` bytes with 413 and a Norwegian message: by the
     Content-Length header before reading anything, and by counting for bodies sent without
@@ -86,13 +167,18 @@ class BodyLimit:
         mb = limit / 1_000_000
         self.message = f"Forespørselen er for stor (over {mb:g} MB). Del opp filen."
 
-    async def _refuse(self, send: Any) -> None:
-        body = json.dumps({"detail": self.message}, ensure_ascii=False).encode()
+    async def _refuse(self, scope: Any, send: Any) -> None:
+        if scope.get("path", "").startswith("/api/"):
+            body = json.dumps({"detail": self.message}, ensure_ascii=False).encode()
+            kind = b"application/json"
+        else:  # a form in the browser: a page, not JSON
+            body = TOO_LARGE_PAGE.format(message=self.message).encode()
+            kind = b"text/html; charset=utf-8"
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
+                "headers": [(b"content-type", kind), (b"connection", b"close")],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -103,7 +189,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         received = 0
 
@@ -118,6 +204,53 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+def invalid_input(request: Request, exc: Exception) -> Response:
+    """Input that does not fit the schema: 422 with one Norwegian line per field (JSON for the
+    API, the error page for forms)."""
+    if request.url.path.startswith("/api/"):
+        return validation_failed(request, exc)
+    assert isinstance(exc, RequestValidationError)
+    if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+        # /behov/abc or an id no row can have: the page does not exist
+        return error_page(request, PageError(404, "Fant ikke siden", "Siden finnes ikke."))
+    lines = "; ".join(f"{p.felt}: {p.feil}" for p in map(norwegian, exc.errors()))
+    return error_page(
+        request, PageError(422, "Ugyldig skjema", f"Skjemaet kunne ikke leses ({lines}).")
+    )
+
+
+# The framework's own error texts, in Norwegian.
+FRAMEWORK_ERRORS = {
+    "There was an error parsing the body": "Innholdet kunne ikke leses (ugyldig JSON, "
+    "skjemadata eller tegnkoding).",
+    "Not Found": "Finnes ikke.",
+    "Method Not Allowed": "Metoden er ikke tillatt her.",
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """HTTP errors: the framework's English texts in Norwegian; a page that does not exist
+    gets the Norwegian error page instead of JSON."""
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.detail, str) and exc.detail in FRAMEWORK_ERRORS:
+        exc = StarletteHTTPException(exc.status_code, FRAMEWORK_ERRORS[exc.detail], exc.headers)
+    path = request.url.path
+    if exc.status_code in (404, 405, 413) and not path.startswith(("/api/", "/static/")):
+        title = "For stor forespørsel" if exc.status_code == 413 else "Fant ikke siden"
+        return error_page(request, PageError(exc.status_code, title, str(exc.detail)))
+    return await http_exception_handler(request, exc)
+
+
+def value_not_storable(request: Request, exc: Exception) -> Response:
+    """A value the database refuses (a number out of its range, a character it cannot store)
+    that validation did not catch: 422, not 500. The transaction has been rolled back."""
+    log.warning("value refused by the database: %s", type(getattr(exc, "orig", exc)).__name__)
+    message = "En verdi kan ikke lagres eller søkes etter (for stor, eller med ugyldige tegn)."
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"detail": message}, status_code=422)
+    return error_page(request, PageError(422, "Ugyldig verdi", message))
 
 
 DATABASE_DOWN = "Databasen svarer ikke akkurat nå. Prøv igjen om litt."
@@ -167,18 +300,23 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(router)
     app.include_router(proposals_router)
     app.include_router(conferences_router)
+    app.include_router(privacy_router)
     for web in (pages, needs, review, entrepreneur, admin, conferences):
         app.include_router(web.router)
     app.add_exception_handler(LoginRequired, login_redirect)
     app.add_exception_handler(PageError, error_page)
+    app.add_exception_handler(RequestValidationError, invalid_input)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(DataError, value_not_storable)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
     app.add_middleware(BodyLimit, limit=rt.settings.max_request_mb * 1_000_000)
+    app.add_middleware(RateLimit, per_minute=rt.settings.rate_limit_per_minute)
     app.add_middleware(ResponseHeaders)
 
-    @app.get("/healthz", tags=["drift"])
+    @app.get("/healthz", tags=["drift"], responses={503: ERROR_RESPONSES[503]})
     def healthz() -> dict[str, str | int]:
         """The database answers; ``worker`` tells which server process answered."""
         with rt.engine.connect() as conn:

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,65 @@ def cmd_restore(args: argparse.Namespace) -> int:
     _out(
         f"Gjenopprettet {sum(counts.values())} rader fra {args.file}; indeksene er bygd på nytt "
         "fra databasen."
+    )
+    return 0
+
+
+def _subject(session: Any, kind: str, ref: str) -> Any:
+    from service.privacy import PrivacyError, find_contact, find_entrepreneur
+
+    try:
+        return (find_contact if kind == "contact" else find_entrepreneur)(session, ref)
+    except PrivacyError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def cmd_privacy_export(args: argparse.Namespace) -> int:
+    from service.privacy import export_contact, export_entrepreneur
+
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        row = _subject(session, args.kind, args.ref)
+        data = (export_contact if args.kind == "contact" else export_entrepreneur)(session, row)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+        _out(f"Alt som er lagret om {args.ref} er skrevet til {Path(args.out).resolve()}.")
+    else:
+        _out(text)
+    return 0
+
+
+def cmd_privacy_erase(args: argparse.Namespace) -> int:
+    from service.privacy import erase_contact, erase_entrepreneur
+
+    rt = open_runtime()
+    with session_scope(rt.engine) as session:
+        row = _subject(session, args.kind, args.ref)
+        if not args.yes:
+            raise CliError(
+                f"Sletting av «{args.ref}» kan ikke angres. Kjør på nytt med --yes for å slette."
+            )
+        report = (erase_contact if args.kind == "contact" else erase_entrepreneur)(session, row)
+    sync_engine(rt.engine, rt.store)
+    _out(f"Slettet «{args.ref}». Revisjonsloggen er beholdt med pseudonym.")
+    for key, n in report.items():
+        _out(f"  {key.replace('_', ' '):<44} {n:>6}")
+    return 0
+
+
+def cmd_privacy_retention(args: argparse.Namespace) -> int:
+    from service.privacy import retention
+
+    rt = open_runtime()
+    days = args.days if args.days is not None else rt.settings.retention_days
+    with session_scope(rt.engine) as session:
+        report = retention(session, days, apply=args.apply)
+    verb = "Fjernet" if args.apply else "Ville fjernet (kjør med --apply for å utføre)"
+    _out(
+        f"Lukkede behov uendret siden {report['grense']} ({days} dager): "
+        f"{report['lukkede_behov']}. {verb}: {report['eierkoblinger']} koblinger til "
+        f"eiere og {report['e-poster']} e-postkopier."
     )
     return 0
 
@@ -366,7 +426,10 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     if not rt.settings.smtp_host:
         raise CliError("BROBYGGER_SMTP_HOST er ikke satt; e-post venter i utboksen.")
     counts = deliver_due(
-        rt.engine, smtp_sender(rt.settings), Journal(rt.settings.home / "outbox-sent.log")
+        rt.engine,
+        smtp_sender(rt.settings),
+        Journal(rt.settings.home / "outbox-sent.log"),
+        stale_after=timedelta(seconds=rt.settings.outbox_stale_seconds),
     )
     _out(
         f"Sendt {counts['sent']}, gjenopprettet {counts['recovered']}, prøves igjen "
@@ -671,6 +734,26 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("restore", help="gjenopprett en sikkerhetskopi i en tom database")
     s.add_argument("file", help="sikkerhetskopien (.zip) fra brobygger backup")
     s.set_defaults(func=cmd_restore)
+
+    pv = sub.add_parser(
+        "privacy", help="personvern: innsyn, sletting og lagringstid"
+    ).add_subparsers(dest="privacy_cmd", required=True, metavar="HANDLING")
+    s = pv.add_parser("export", help="alt som er lagret om en person (innsyn)")
+    s.add_argument("kind", choices=["contact", "entrepreneur"])
+    s.add_argument("ref", help="id, e-post (kontakt) eller ekstern id/org.nr. (entreprenør)")
+    s.add_argument("--out", help="skriv JSON til denne filen i stedet for til skjermen")
+    s.set_defaults(func=cmd_privacy_export)
+    s = pv.add_parser("erase", help="slett en person; revisjonsloggen beholdes med pseudonym")
+    s.add_argument("kind", choices=["contact", "entrepreneur"])
+    s.add_argument("ref", help="id, e-post (kontakt) eller ekstern id/org.nr. (entreprenør)")
+    s.add_argument("--yes", action="store_true", help="bekreft slettingen")
+    s.set_defaults(func=cmd_privacy_erase)
+    s = pv.add_parser("retention", help="fjern personkoblinger fra gamle, lukkede behov")
+    s.add_argument(
+        "--days", type=int, help="lagringstid i dager (standard: BROBYGGER_RETENTION_DAYS, 730)"
+    )
+    s.add_argument("--apply", action="store_true", help="utfør (uten: vis bare hva som fjernes)")
+    s.set_defaults(func=cmd_privacy_retention)
 
     s = sub.add_parser("import", help="importer entreprenører, behov eller kontaktpersoner")
     s.add_argument("kind", choices=["entrepreneurs", "challenges", "contacts"])

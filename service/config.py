@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     approximate_from: int = 100_000
     # largest request body (uploads of participant lists and imports), in megabytes
     max_request_mb: int = 10
+    # Requests a minute per token or browser session, and per address without one, in each
+    # server process; 0 turns the limit off.
+    rate_limit_per_minute: int = 6000
+    # Closed needs unchanged this long lose their owner link and mail copies (privacy).
+    retention_days: int = 730
     # Outgoing mail (contact handoff). Without smtp_host, mail waits in the outbox.
     smtp_host: str = ""
     smtp_port: int = 25
@@ -33,6 +38,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_timeout: float = 20.0
     outbox_interval: float = 5.0
+    # A mail left "sending" this long by a process that died is sent again (unless the
+    # delivery journal says it went out).
+    outbox_stale_seconds: float = 300.0
 
     @model_validator(mode="after")
     def _derive(self) -> Settings:

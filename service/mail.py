@@ -258,9 +258,11 @@ class OutboxWorker(threading.Thread):
         send = smtp_sender(self.settings)
         while not self._stop_event.wait(self.settings.outbox_interval):
             try:
-                deliver_due(self.engine, send, self.journal)
-            except Exception:  # keep the worker alive; the next pass retries
-                log.exception("outbox pass failed")
+                stale = timedelta(seconds=self.settings.outbox_stale_seconds)
+                deliver_due(self.engine, send, self.journal, stale_after=stale)
+            except Exception as exc:  # keep the worker alive; the next pass retries
+                # the type only: a database error's text can carry addresses (parameters)
+                log.error("outbox pass failed: %s", type(exc).__name__)
 
     def stop(self) -> None:
         self._stop_event.set()

@@ -163,7 +163,9 @@ class IndexStore:
         if name == ENTREPRENEURS:
             return {
                 e.id: entrepreneur_text(e)
-                for e in session.exec(select(Entrepreneur))
+                for e in session.exec(
+                    select(Entrepreneur).where(col(Entrepreneur.erased_at).is_(None))
+                )
                 if e.id is not None
             }
         rows = session.exec(select(Challenge).where(Challenge.status == "open"))

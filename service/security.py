@@ -59,12 +59,39 @@ def issue_token(session: Session, user: User, label: str = "") -> str:
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+# A browser session (the token behind the log-in cookie) ends 8 hours after log-in, or after
+# an hour without use; API tokens made by an administrator last until they are revoked.
+SESSION_LABEL = "nettleser"
+SESSION_ABSOLUTE = timedelta(hours=8)
+SESSION_IDLE = timedelta(hours=1)
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def session_expired(row: ApiToken, now: datetime) -> bool:
+    if row.label != SESSION_LABEL:
+        return False
+    last = aware(row.last_used_at or row.created_at)
+    return now - aware(row.created_at) > SESSION_ABSOLUTE or now - last > SESSION_IDLE
+
+
+def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
+    """The active user behind a token, or None (unknown, revoked or an expired session). A
+    browser session's last use is recorded at most once a minute (committed at once: this
+    runs before the request does anything else)."""
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None or row.revoked_at is not None:
         return None
+    now = now or datetime.now(UTC)
+    if session_expired(row, now):
+        return None
     user = session.get(User, row.user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    if row.label == SESSION_LABEL and now - aware(row.last_used_at or row.created_at) > TOUCH_EVERY:
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
+    return user
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:

@@ -17,6 +17,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 IN_CI = bool(os.environ.get("CI"))
+# `make test-slow` (BROBYGGER_SLOW=1): property tests and API fuzzing run many more examples.
+SLOW = os.environ.get("BROBYGGER_SLOW") == "1"
+
+
+def examples(n: int) -> int:
+    """How many Hypothesis examples a property or fuzz test runs: n, or 25 × n when slow."""
+    return n * 25 if SLOW else n
+
+
 # The console script of the interpreter running the tests (never another one on PATH).
 BROBYGGER = Path(os.sys.executable).parent / "brobygger"
 

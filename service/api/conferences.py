@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
 from matcher.scheduling import InfeasibleError
@@ -18,6 +18,7 @@ from models.importing import ImportValidationError
 from models.tables import Conference, Meeting, User
 from models.tables import Participant as Row
 from service.api.deps import RuntimeDep, SessionDep, require
+from service.api.errors import ERROR_RESPONSES, IdPath, RowId, SlotNumber
 from service.conference import (
     ConferenceError,
     add_meeting,
@@ -31,7 +32,7 @@ from service.conference import (
     set_locked,
 )
 
-router = APIRouter(prefix="/api/v1/conferences", tags=["konferanser"])
+router = APIRouter(prefix="/api/v1/conferences", tags=["konferanser"], responses=ERROR_RESPONSES)
 Organiser = Annotated[User, Depends(require("organiser", "admin"))]
 MAX_UPLOAD = 5 * 1024 * 1024
 
@@ -47,7 +48,7 @@ class ParticipantOut(BaseModel):
 
 class MeetingOut(BaseModel):
     id: int
-    slot: int
+    slot: SlotNumber
     table: int
     municipal_id: int
     entrepreneur_id: int
@@ -195,13 +196,13 @@ async def create(
 
 
 @router.get("/{conference_id}", response_model=ConferenceOut)
-def get_conference(conference_id: int, session: SessionDep, user: Organiser) -> ConferenceOut:
+def get_conference(conference_id: IdPath, session: SessionDep, user: Organiser) -> ConferenceOut:
     return _out(session, _get(session, conference_id))
 
 
 @router.post("/{conference_id}/plan", response_model=ConferenceOut)
 def plan_conference(
-    conference_id: int,
+    conference_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Organiser,
@@ -220,19 +221,23 @@ def plan_conference(
 
 
 class MeetingIn(BaseModel):
-    municipal_id: int
-    entrepreneur_id: int
-    slot: int
+    model_config = ConfigDict(extra="forbid")
+
+    municipal_id: RowId
+    entrepreneur_id: RowId
+    slot: SlotNumber
 
 
 class MeetingPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     locked: bool | None = None
-    slot: int | None = None
+    slot: SlotNumber | None = None
 
 
 @router.post("/{conference_id}/meetings", response_model=ConferenceOut, status_code=201)
 def add(
-    conference_id: int, body: MeetingIn, session: SessionDep, rt: RuntimeDep, user: Organiser
+    conference_id: IdPath, body: MeetingIn, session: SessionDep, rt: RuntimeDep, user: Organiser
 ) -> ConferenceOut:
     conf = _get(session, conference_id)
     return _change(
@@ -246,7 +251,11 @@ def add(
 
 @router.patch("/{conference_id}/meetings/{meeting_id}", response_model=ConferenceOut)
 def change(
-    conference_id: int, meeting_id: int, body: MeetingPatch, session: SessionDep, user: Organiser
+    conference_id: IdPath,
+    meeting_id: IdPath,
+    body: MeetingPatch,
+    session: SessionDep,
+    user: Organiser,
 ) -> ConferenceOut:
     """Lock or unlock a meeting, or move it to another slot (which locks it)."""
     conf = _get(session, conference_id)
@@ -262,20 +271,22 @@ def change(
 
 @router.delete("/{conference_id}/meetings/{meeting_id}", response_model=ConferenceOut)
 def delete(
-    conference_id: int, meeting_id: int, session: SessionDep, user: Organiser
+    conference_id: IdPath, meeting_id: IdPath, session: SessionDep, user: Organiser
 ) -> ConferenceOut:
     conf = _get(session, conference_id)
     return _change(session, conf, lambda: remove_meeting(session, conf, meeting_id))
 
 
 class NoShowIn(BaseModel):
-    participant_id: int
-    from_slot: int
+    model_config = ConfigDict(extra="forbid")
+
+    participant_id: RowId
+    from_slot: SlotNumber
 
 
 @router.post("/{conference_id}/no-show", response_model=ConferenceOut)
 def no_show(
-    conference_id: int, body: NoShowIn, session: SessionDep, rt: RuntimeDep, user: Organiser
+    conference_id: IdPath, body: NoShowIn, session: SessionDep, rt: RuntimeDep, user: Organiser
 ) -> ConferenceOut:
     """Record a no-show from a slot on and re-plan the rest of the day."""
     conf = _get(session, conference_id)
@@ -292,6 +303,6 @@ def no_show(
 
 
 @router.post("/{conference_id}/publish", response_model=ConferenceOut)
-def publish_plan(conference_id: int, session: SessionDep, user: Organiser) -> ConferenceOut:
+def publish_plan(conference_id: IdPath, session: SessionDep, user: Organiser) -> ConferenceOut:
     conf = _get(session, conference_id)
     return _change(session, conf, lambda: publish(session, conf))

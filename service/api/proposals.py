@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 
 from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
@@ -23,8 +23,21 @@ from service.api.deps import (
     set_csrf_cookie,
     set_session_cookie,
 )
+from service.api.errors import (
+    ERROR_RESPONSES,
+    Email,
+    IdPath,
+    IdQuery,
+    Note,
+    Outcome,
+    ProposalStatus,
+    RejectionReason,
+    RowId,
+    ShortQuery,
+)
 from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
 from service.security import (
+    SESSION_LABEL,
     TooManyAttempts,
     can_edit_challenge,
     can_see_challenge,
@@ -41,7 +54,7 @@ from service.workflow import (
     transition,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["vurdering"])
+router = APIRouter(prefix="/api/v1", tags=["vurdering"], responses=ERROR_RESPONSES)
 
 
 class ProposalPublic(BaseModel):
@@ -75,9 +88,11 @@ class EventPublic(BaseModel):
 
 
 class TransitionIn(BaseModel):
-    to_status: str
-    reason: str | None = None
-    reason_code: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    to_status: ProposalStatus
+    reason: Note | None = None
+    reason_code: RejectionReason | None = None
 
 
 def _public(session: Any, p: Proposal) -> ProposalPublic:
@@ -126,8 +141,8 @@ def _get(session: Any, user: User, proposal_id: int) -> Proposal:
 def list_proposals(
     session: SessionDep,
     user: CurrentUser,
-    status: str | None = None,
-    challenge_id: int | None = None,
+    status: ProposalStatus | None = None,
+    challenge_id: IdQuery | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[ProposalPublic]:
@@ -148,13 +163,13 @@ def list_proposals(
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalPublic)
-def get_proposal(proposal_id: int, session: SessionDep, user: CurrentUser) -> ProposalPublic:
+def get_proposal(proposal_id: IdPath, session: SessionDep, user: CurrentUser) -> ProposalPublic:
     return _public(session, _get(session, user, proposal_id))
 
 
 @router.post("/proposals/{proposal_id}/transition", response_model=ProposalPublic)
 def change_status(
-    proposal_id: int,
+    proposal_id: IdPath,
     body: TransitionIn,
     session: SessionDep,
     user: Annotated[User, Depends(require("reviewer"))],
@@ -171,7 +186,9 @@ def change_status(
 
 
 @router.get("/proposals/{proposal_id}/events", response_model=list[EventPublic])
-def proposal_events(proposal_id: int, session: SessionDep, user: CurrentUser) -> list[EventPublic]:
+def proposal_events(
+    proposal_id: IdPath, session: SessionDep, user: CurrentUser
+) -> list[EventPublic]:
     p = _get(session, user, proposal_id)
     if user.role == "entrepreneur":
         raise HTTPException(403, "Revisjonsloggen er for saksbehandlere og kommunen.")
@@ -204,7 +221,7 @@ def rejection_reasons() -> dict[str, str]:
 
 @router.post("/challenges/{challenge_id}/interest", response_model=ProposalPublic, status_code=201)
 def interest(
-    challenge_id: int,
+    challenge_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("entrepreneur"))],
@@ -221,14 +238,16 @@ def interest(
 
 
 class SendIn(BaseModel):
-    entrepreneur_ids: list[int] = Field(min_length=1, max_length=50)
+    model_config = ConfigDict(extra="forbid")
+
+    entrepreneur_ids: list[RowId] = Field(min_length=1, max_length=50)
 
 
 @router.post(
     "/challenges/{challenge_id}/proposals", response_model=list[ProposalPublic], status_code=201
 )
 def send_suggestions_to_review(
-    challenge_id: int,
+    challenge_id: IdPath,
     body: SendIn,
     session: SessionDep,
     rt: RuntimeDep,
@@ -287,8 +306,8 @@ def _visible_challenges(
 def pipeline_view(
     session: SessionDep,
     user: Annotated[User, Depends(require("reviewer", "admin", "municipal"))],
-    organisation: str | None = None,
-    challenge_id: int | None = None,
+    organisation: ShortQuery | None = None,
+    challenge_id: IdQuery | None = None,
 ) -> dict[str, Any]:
     """How many proposals are in each status, how long each step took (median days), and
     each proposal's dated timeline, per challenge or organisation."""
@@ -298,13 +317,15 @@ def pipeline_view(
 
 
 class OutcomeIn(BaseModel):
-    outcome: str
-    note: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    note: Note | None = None
 
 
 @router.post("/proposals/{proposal_id}/outcome", response_model=ProposalPublic)
 def set_outcome(
-    proposal_id: int,
+    proposal_id: IdPath,
     body: OutcomeIn,
     session: SessionDep,
     user: Annotated[User, Depends(require("reviewer"))],
@@ -324,7 +345,7 @@ def set_outcome(
 def outcomes(
     session: SessionDep,
     user: Annotated[User, Depends(require("reviewer", "admin", "municipal"))],
-    organisation: str | None = None,
+    organisation: ShortQuery | None = None,
 ) -> dict[str, dict[str, int]]:
     """Outcomes (pilot, contract, nothing) per field."""
     from service.pipeline import outcomes_by_field
@@ -336,8 +357,10 @@ def outcomes(
 
 
 class LoginIn(BaseModel):
-    email: str
-    password: str
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    password: Annotated[str, Field(max_length=200)]
 
 
 @router.post("/session", tags=["innlogging"])
@@ -353,7 +376,7 @@ def login(
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except PermissionError as exc:
         raise HTTPException(401, str(exc)) from exc
-    token = issue_token(session, user, label="nettleser")
+    token = issue_token(session, user, label=SESSION_LABEL)
     session.commit()
     csrf = secrets.token_urlsafe(24)
     set_session_cookie(response, token)

@@ -6,14 +6,32 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, User
-from models.vocabulary import CHALLENGE_STATUSES, THEMES
 from service.api.deps import CurrentUser, OptionalUser, RuntimeDep, SessionDep, require
+from service.api.errors import (
+    ERROR_RESPONSES,
+    MAX_ID,
+    PUBLIC,
+    ChallengeStatus,
+    Description,
+    Email,
+    IdPath,
+    Language,
+    Name,
+    OrganisationKind,
+    Short,
+    ShortQuery,
+    Stage,
+    Tag,
+    Tags,
+    Theme,
+    Themes,
+)
 from service.matching import (
     CHALLENGES,
     ENTREPRENEURS,
@@ -39,15 +57,10 @@ from service.schemas import (
 from service.security import STAFF, can_edit_challenge, can_see_challenge, organisation_ids
 from service.workflow import MARKET_DIALOGUE
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
-Offset = Annotated[int, Query(ge=0, description="Hopp over så mange treff")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Hopp over så mange treff")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Antall treff per side")]
-
-
-def _check_theme(theme: str | None) -> None:
-    if theme is not None and theme not in THEMES:
-        raise HTTPException(422, f"Ukjent tema «{theme}». Gyldige: {', '.join(THEMES)}.")
 
 
 def _org_name(session: Session, org_id: int) -> str:
@@ -65,17 +78,19 @@ def _validation_error(exc: ImportValidationError) -> HTTPException:
 class ChallengeIn(BaseModel):
     """A need, with the same fields and validation as the import format (SPEC §6)."""
 
-    id: str | None = None
-    organisation: str | None = None
-    title: str
-    description: str
-    themes: list[str]
-    language: str = "nb"
-    target_groups: list[str] = []
-    contact_name: str | None = None
-    contact_email: str | None = None
-    deadline: str | None = None
-    status: str = "open"
+    model_config = ConfigDict(extra="forbid")
+
+    id: Tag | None = None
+    organisation: Short | None = None
+    title: Name
+    description: Description
+    themes: Themes
+    language: Language = "nb"
+    target_groups: Tags = []
+    contact_name: Short | None = None
+    contact_email: Email | None = None
+    deadline: Annotated[str, Field(max_length=10)] | None = None
+    status: ChallengeStatus = "open"
     propose: bool = Field(
         default=True,
         description="Send forslag over terskelen rett til vurderingskøen (ellers velger "
@@ -108,21 +123,20 @@ def _save_challenge(
     )
 
 
-@router.get("/challenges", response_model=Page[ChallengePublic], tags=["behov"])
+@router.get(
+    "/challenges", response_model=Page[ChallengePublic], tags=["behov"], openapi_extra=PUBLIC
+)
 def list_challenges(
     session: SessionDep,
     user: OptionalUser,
     offset: Offset = 0,
     limit: Limit = 20,
-    status: Annotated[str | None, Query(description="draft, open eller closed")] = "open",
-    theme: str | None = None,
-    organisation: str | None = None,
+    status: Annotated[
+        ChallengeStatus | None, Query(description="draft, open eller closed")
+    ] = "open",
+    theme: Theme | None = None,
+    organisation: ShortQuery | None = None,
 ) -> Page[ChallengePublic]:
-    _check_theme(theme)
-    if status is not None and status not in CHALLENGE_STATUSES:
-        raise HTTPException(
-            422, f"Ukjent status «{status}». Gyldige: {', '.join(CHALLENGE_STATUSES)}."
-        )
     query = select(Challenge, Organisation).join(
         Organisation, col(Organisation.id) == col(Challenge.organisation_id)
     )
@@ -153,8 +167,13 @@ def create_challenge(
     return _save_challenge(session, rt, user, body, None)
 
 
-@router.get("/challenges/{challenge_id}", response_model=ChallengePublic, tags=["behov"])
-def get_challenge(challenge_id: int, session: SessionDep, user: OptionalUser) -> ChallengePublic:
+@router.get(
+    "/challenges/{challenge_id}",
+    response_model=ChallengePublic,
+    tags=["behov"],
+    openapi_extra=PUBLIC,
+)
+def get_challenge(challenge_id: IdPath, session: SessionDep, user: OptionalUser) -> ChallengePublic:
     ch = session.get(Challenge, challenge_id)
     if ch is None or not can_see_challenge(session, user, ch):
         raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
@@ -163,7 +182,7 @@ def get_challenge(challenge_id: int, session: SessionDep, user: OptionalUser) ->
 
 @router.put("/challenges/{challenge_id}", response_model=ChallengeSaved, tags=["behov"])
 def update_challenge(
-    challenge_id: int, body: ChallengeIn, session: SessionDep, rt: RuntimeDep, user: CurrentUser
+    challenge_id: IdPath, body: ChallengeIn, session: SessionDep, rt: RuntimeDep, user: CurrentUser
 ) -> ChallengeSaved:
     ch = session.get(Challenge, challenge_id)
     if ch is None:
@@ -178,7 +197,7 @@ def update_challenge(
     "/challenges/{challenge_id}/suggestions", response_model=SuggestionsPublic, tags=["forslag"]
 )
 def challenge_suggestions(
-    challenge_id: int,
+    challenge_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("municipal", "reviewer", "admin"))],
@@ -202,18 +221,20 @@ class EntrepreneurPrivate(EntrepreneurPublic):
 
 
 class EntrepreneurIn(BaseModel):
-    name: str
-    org_nr: str
-    description: str
-    themes: list[str]
-    service_areas: list[str]
-    language: str = "nb"
-    target_groups: list[str] = []
-    stage: str | None = None
-    capacity: int | None = None
-    website: str | None = None
-    contact_name: str | None = None
-    contact_email: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    org_nr: Annotated[str, Field(min_length=1, max_length=20)]
+    description: Description
+    themes: Themes
+    service_areas: Tags
+    language: Language = "nb"
+    target_groups: Tags = []
+    stage: Stage | None = None
+    capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    website: Annotated[str, Field(max_length=300)] | None = None
+    contact_name: Short | None = None
+    contact_email: Email | None = None
 
 
 def _may_see_contact(user: User | None, ent: Entrepreneur) -> bool:
@@ -235,11 +256,14 @@ def list_entrepreneurs(
     session: SessionDep,
     offset: Offset = 0,
     limit: Limit = 20,
-    theme: str | None = None,
-    area: str | None = None,
+    theme: Theme | None = None,
+    area: ShortQuery | None = None,
 ) -> Page[EntrepreneurPublic]:
-    _check_theme(theme)
-    rows = session.exec(select(Entrepreneur).order_by(col(Entrepreneur.id))).all()
+    rows = session.exec(
+        select(Entrepreneur)
+        .where(col(Entrepreneur.erased_at).is_(None))
+        .order_by(col(Entrepreneur.id))
+    ).all()
     if theme:
         rows = [e for e in rows if theme in e.themes]
     if area:
@@ -252,12 +276,13 @@ def list_entrepreneurs(
     "/entrepreneurs/{entrepreneur_id}",
     tags=["entreprenører"],
     response_model=EntrepreneurPrivate | EntrepreneurPublic,
+    openapi_extra=PUBLIC,
 )
 def get_entrepreneur(
-    entrepreneur_id: int, session: SessionDep, user: OptionalUser
+    entrepreneur_id: IdPath, session: SessionDep, user: OptionalUser
 ) -> EntrepreneurPublic:
     ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None:
+    if ent is None or ent.erased_at is not None:
         raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
     return _private(session, ent) if _may_see_contact(user, ent) else entrepreneur_public(ent)
 
@@ -289,14 +314,14 @@ def create_entrepreneur(
     "/entrepreneurs/{entrepreneur_id}", response_model=EntrepreneurPrivate, tags=["entreprenører"]
 )
 def update_entrepreneur(
-    entrepreneur_id: int,
+    entrepreneur_id: IdPath,
     body: EntrepreneurIn,
     session: SessionDep,
     rt: RuntimeDep,
     user: CurrentUser,
 ) -> EntrepreneurPrivate:
     ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None:
+    if ent is None or ent.erased_at is not None:
         raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
     if not (
         user.role == "admin" or (user.role == "entrepreneur" and user.entrepreneur_id == ent.id)
@@ -311,14 +336,14 @@ def update_entrepreneur(
     tags=["forslag"],
 )
 def entrepreneur_challenges(
-    entrepreneur_id: int,
+    entrepreneur_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> DiscoveriesPublic:
     ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None:
+    if ent is None or ent.erased_at is not None:
         raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
     if user.role == "entrepreneur" and user.entrepreneur_id != ent.id:
         raise HTTPException(403, "Du ser bare behov som passer din egen profil.")
@@ -337,7 +362,12 @@ class OrganisationPublic(BaseModel):
     contacts: list[ContactPublic]
 
 
-@router.get("/organisations", response_model=list[OrganisationPublic], tags=["organisasjoner"])
+@router.get(
+    "/organisations",
+    response_model=list[OrganisationPublic],
+    tags=["organisasjoner"],
+    openapi_extra=PUBLIC,
+)
 def list_organisations(session: SessionDep, user: OptionalUser) -> list[OrganisationPublic]:
     """Organisations and their contact persons per field (public contacts for everyone, all
     contacts for staff)."""
@@ -361,15 +391,17 @@ def list_organisations(session: SessionDep, user: OptionalUser) -> list[Organisa
 
 
 class ContactIn(BaseModel):
-    organisation: str
-    name: str
-    role: str | None = None
-    fields: list[str] = []
-    email: str | None = None
-    phone: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: Name
+    name: Name
+    role: Short | None = None
+    fields: Themes = []
+    email: Email | None = None
+    phone: Annotated[str, Field(max_length=40)] | None = None
     public: bool = False
     away: bool = False
-    deputy_email: str | None = None
+    deputy_email: Email | None = None
 
 
 class ContactSaved(ContactPublic):
@@ -450,7 +482,7 @@ def create_contact(
 
 @router.put("/contacts/{contact_id}", response_model=ContactSaved, tags=["organisasjoner"])
 def update_contact(
-    contact_id: int,
+    contact_id: IdPath,
     body: ContactIn,
     session: SessionDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
@@ -470,7 +502,7 @@ def update_contact(
 
 @router.delete("/contacts/{contact_id}", status_code=204, tags=["organisasjoner"])
 def delete_contact(
-    contact_id: int,
+    contact_id: IdPath,
     session: SessionDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
 ) -> None:
@@ -493,10 +525,12 @@ def delete_contact(
 
 
 class OrganisationIn(BaseModel):
-    name: str
-    kind: str | None = None
-    parent: str | None = None
-    kommunenummer: str | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    kind: OrganisationKind | None = None
+    parent: Short | None = None
+    kommunenummer: Annotated[str, Field(pattern=r"^[0-9]{4}$")] | None = None
 
 
 def _organisation_public(session: Session, o: Organisation) -> OrganisationPublic:
@@ -513,16 +547,7 @@ def _organisation_public(session: Session, o: Organisation) -> OrganisationPubli
 
 def _apply_organisation(session: Session, org: Organisation, body: OrganisationIn) -> None:
     from models.importing import get_or_create_organisation
-    from models.vocabulary import ORGANISATION_KINDS
 
-    if body.kind is not None and body.kind not in ORGANISATION_KINDS:
-        raise HTTPException(
-            422, [{"felt": "kind", "feil": "gyldige: " + ", ".join(ORGANISATION_KINDS)}]
-        )
-    if body.kommunenummer is not None and not (
-        len(body.kommunenummer) == 4 and body.kommunenummer.isdigit()
-    ):
-        raise HTTPException(422, [{"felt": "kommunenummer", "feil": "må være 4 siffer"}])
     org.name = body.name.strip() or org.name
     org.kind = body.kind or org.kind
     org.kommunenummer = body.kommunenummer or org.kommunenummer
@@ -553,7 +578,7 @@ def create_organisation(
     "/organisations/{organisation_id}", response_model=OrganisationPublic, tags=["organisasjoner"]
 )
 def update_organisation(
-    organisation_id: int,
+    organisation_id: IdPath,
     body: OrganisationIn,
     session: SessionDep,
     user: Annotated[User, Depends(require("admin"))],
@@ -577,7 +602,7 @@ def _delete_unreferenced(session: Session, rt: Any, row: Any, refs: list[Any], w
 
 @router.delete("/challenges/{challenge_id}", status_code=204, tags=["behov"])
 def delete_challenge(
-    challenge_id: int,
+    challenge_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
@@ -601,7 +626,7 @@ def delete_challenge(
 
 @router.delete("/entrepreneurs/{entrepreneur_id}", status_code=204, tags=["entreprenører"])
 def delete_entrepreneur(
-    entrepreneur_id: int,
+    entrepreneur_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("admin"))],
@@ -609,7 +634,7 @@ def delete_entrepreneur(
     from models.tables import Proposal
 
     ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None:
+    if ent is None or ent.erased_at is not None:
         raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
     _delete_unreferenced(
         session,
@@ -626,7 +651,7 @@ def delete_entrepreneur(
 
 @router.delete("/organisations/{organisation_id}", status_code=204, tags=["organisasjoner"])
 def delete_organisation(
-    organisation_id: int,
+    organisation_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("admin"))],
@@ -658,7 +683,7 @@ class SearchHit(BaseModel):
     score: float
 
 
-@router.get("/search", response_model=list[SearchHit], tags=["søk"])
+@router.get("/search", response_model=list[SearchHit], tags=["søk"], openapi_extra=PUBLIC)
 def search(
     session: SessionDep,
     rt: RuntimeDep,

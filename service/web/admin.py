@@ -22,6 +22,7 @@ from models.tables import (
 )
 from models.vocabulary import ORGANISATION_KINDS, ROLES
 from service.api.deps import RuntimeDep, SessionDep
+from service.api.errors import IdPath
 from service.matching import sync_engine
 from service.runtime import Runtime
 from service.security import UserError, create_user, issue_token, revoke_tokens
@@ -140,7 +141,13 @@ def _users_page(
         ).all()
     )
     orgs = list(session.exec(select(Organisation).order_by(col(Organisation.name))))
-    ents = list(session.exec(select(Entrepreneur).order_by(col(Entrepreneur.name))))
+    ents = list(
+        session.exec(
+            select(Entrepreneur)
+            .where(col(Entrepreneur.erased_at).is_(None))
+            .order_by(col(Entrepreneur.name))
+        )
+    )
     return render(
         request,
         "users.html",
@@ -219,7 +226,7 @@ def create_user_form(
     return _users_page(request, session, user, errors=errors, values=values, status_code=422)
 
 
-def _target(session: Session, user_id: int) -> User:
+def _target(session: Session, user_id: IdPath) -> User:
     target = session.get(User, user_id)
     if target is None:
         raise PageError(404, "Fant ikke brukeren", f"Det finnes ingen bruker {user_id}.")
@@ -228,7 +235,7 @@ def _target(session: Session, user_id: int) -> User:
 
 @router.post("/admin/brukere/{user_id}/token", response_class=HTMLResponse)
 def new_token(
-    request: Request, user_id: int, session: SessionDep, user: Annotated[User, ADMIN]
+    request: Request, user_id: IdPath, session: SessionDep, user: Annotated[User, ADMIN]
 ) -> Response:
     """A new API token, shown once on the page that answers (only its hash is stored)."""
     target = _target(session, user_id)
@@ -240,7 +247,7 @@ def new_token(
 
 
 @router.post("/admin/brukere/{user_id}/trekk-tilbake")
-def revoke(user_id: int, session: SessionDep, user: Annotated[User, ADMIN]) -> Response:
+def revoke(user_id: IdPath, session: SessionDep, user: Annotated[User, ADMIN]) -> Response:
     revoke_tokens(session, _target(session, user_id))
     session.commit()
     return RedirectResponse("/admin/brukere?melding=trukket", status_code=303)

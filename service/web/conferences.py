@@ -19,6 +19,7 @@ from models.importing import ImportValidationError
 from models.tables import Conference, Meeting, User
 from models.tables import Participant as Row
 from service.api.deps import RuntimeDep, SessionDep
+from service.api.errors import IdPath
 from service.conference import (
     Agenda,
     ConferenceError,
@@ -53,7 +54,7 @@ def _plan_text(phase: str, done: float, total: float) -> str:
     return f"Planlegger møtene: {phase} ({done:.0%})." if phase else "Starter planleggingen …"
 
 
-def _start_planning(request: Request, rt: Runtime, conference_id: int) -> None:
+def _start_planning(request: Request, rt: Runtime, conference_id: IdPath) -> None:
     def work(job: Job) -> list[str]:
         with session_scope(rt.engine) as session:
             conf = session.get(Conference, conference_id)
@@ -67,7 +68,7 @@ def _start_planning(request: Request, rt: Runtime, conference_id: int) -> None:
     jobs.start(request, f"konferanse-{conference_id}", Job(_plan_text), work)
 
 
-def _conference(session: Session, conference_id: int) -> Conference:
+def _conference(session: Session, conference_id: IdPath) -> Conference:
     conf = session.get(Conference, conference_id)
     if conf is None:
         raise PageError(
@@ -246,7 +247,7 @@ def _page_data(session: Session, conf: Conference) -> dict[str, Any]:
 @router.get("/konferanser/{conference_id}", response_class=HTMLResponse)
 def conference_page(
     request: Request,
-    conference_id: int,
+    conference_id: IdPath,
     session: SessionDep,
     user: Annotated[User, ORGANISER],
     feil: str = "",
@@ -264,7 +265,7 @@ def conference_page(
 
 @router.get("/konferanser/{conference_id}/status")
 def planning_status(
-    request: Request, conference_id: int, user: Annotated[User, ORGANISER]
+    request: Request, conference_id: IdPath, user: Annotated[User, ORGANISER]
 ) -> JSONResponse:
     job = jobs.current(request, f"konferanse-{conference_id}")
     if job is None:
@@ -301,8 +302,8 @@ def _change(session: Session, conf: Conference, change: Any) -> RedirectResponse
 
 @router.post("/konferanser/{conference_id}/moter/{meeting_id}/laas")
 def toggle_lock(
-    conference_id: int,
-    meeting_id: int,
+    conference_id: IdPath,
+    meeting_id: IdPath,
     session: SessionDep,
     user: Annotated[User, ORGANISER],
     locked: Annotated[str, Form(max_length=3)] = "",
@@ -313,8 +314,8 @@ def toggle_lock(
 
 @router.post("/konferanser/{conference_id}/moter/{meeting_id}/flytt")
 def move(
-    conference_id: int,
-    meeting_id: int,
+    conference_id: IdPath,
+    meeting_id: IdPath,
     session: SessionDep,
     user: Annotated[User, ORGANISER],
     slot: Annotated[int, Form()] = 0,
@@ -325,7 +326,7 @@ def move(
 
 @router.post("/konferanser/{conference_id}/moter/{meeting_id}/fjern")
 def remove(
-    conference_id: int, meeting_id: int, session: SessionDep, user: Annotated[User, ORGANISER]
+    conference_id: IdPath, meeting_id: IdPath, session: SessionDep, user: Annotated[User, ORGANISER]
 ) -> Response:
     conf = _conference(session, conference_id)
     return _change(session, conf, lambda: remove_meeting(session, conf, meeting_id))
@@ -333,7 +334,7 @@ def remove(
 
 @router.post("/konferanser/{conference_id}/moter")
 def add(
-    conference_id: int,
+    conference_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, ORGANISER],
@@ -350,7 +351,7 @@ def add(
 @router.post("/konferanser/{conference_id}/uteblitt")
 def no_show(
     request: Request,
-    conference_id: int,
+    conference_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, ORGANISER],
@@ -367,7 +368,7 @@ def no_show(
 @router.post("/konferanser/{conference_id}/planlegg")
 def replan(
     request: Request,
-    conference_id: int,
+    conference_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, ORGANISER],
@@ -383,7 +384,7 @@ def replan(
 
 @router.post("/konferanser/{conference_id}/publiser")
 def publish_plan(
-    conference_id: int, session: SessionDep, user: Annotated[User, ORGANISER]
+    conference_id: IdPath, session: SessionDep, user: Annotated[User, ORGANISER]
 ) -> Response:
     conf = _conference(session, conference_id)
     return _change(session, conf, lambda: publish(session, conf))
@@ -400,7 +401,7 @@ DOWNLOADS = {
 
 @router.get("/konferanser/{conference_id}/filer/{name}")
 def download(
-    conference_id: int,
+    conference_id: IdPath,
     name: str,
     session: SessionDep,
     rt: RuntimeDep,
@@ -426,8 +427,8 @@ def download(
 
 @router.get("/konferanser/{conference_id}/agenda/{participant_id}")
 def agenda(
-    conference_id: int,
-    participant_id: int,
+    conference_id: IdPath,
+    participant_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, ORGANISER],

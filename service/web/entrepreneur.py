@@ -14,6 +14,7 @@ from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, Proposal, User
 from models.vocabulary import ENTREPRENEUR_STAGES, LANGUAGES
 from service.api.deps import RuntimeDep, SessionDep
+from service.api.errors import IdPath
 from service.matching import contacts_for, discover
 from service.records import save_entrepreneur
 from service.web.common import PageError, field_errors, render, role, split_list
@@ -176,7 +177,7 @@ def for_you(
 
 @router.post("/behov/{challenge_id}/interesse")
 def interest(
-    challenge_id: int,
+    challenge_id: IdPath,
     request: Request,
     session: SessionDep,
     rt: RuntimeDep,

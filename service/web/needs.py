@@ -16,6 +16,7 @@ from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Organisation, Proposal, User
 from models.vocabulary import CHALLENGE_STATUSES, LANGUAGES, THEMES
 from service.api.deps import RuntimeDep, SessionDep
+from service.api.errors import IdPath
 from service.matching import challenge_text, contacts_for, preview, suggest
 from service.records import NotAllowed, save_challenge
 from service.security import can_edit_challenge, can_see_challenge, organisation_ids
@@ -28,7 +29,7 @@ STATUS_NAMES = {"draft": "utkast", "open": "åpent", "closed": "lukket"}
 MUNICIPAL = Depends(role("municipal", "admin"))
 
 
-def _need(session: Session, user: User | None, challenge_id: int) -> Challenge:
+def _need(session: Session, user: User | None, challenge_id: IdPath) -> Challenge:
     ch = session.get(Challenge, challenge_id)
     if ch is None or not can_see_challenge(session, user, ch):
         raise PageError(
@@ -39,7 +40,7 @@ def _need(session: Session, user: User | None, challenge_id: int) -> Challenge:
     return ch
 
 
-def _editable(session: Session, user: User, challenge_id: int) -> Challenge:
+def _editable(session: Session, user: User, challenge_id: IdPath) -> Challenge:
     ch = _need(session, user, challenge_id)
     if not can_edit_challenge(session, user, ch):
         raise PageError(403, "Ingen tilgang", "Du kan bare endre behov fra din egen organisasjon.")
@@ -224,7 +225,7 @@ def live_suggestions(
 @router.get("/behov/{challenge_id}", response_class=HTMLResponse)
 def need_page(
     request: Request,
-    challenge_id: int,
+    challenge_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: WebUser,
@@ -271,7 +272,7 @@ def need_page(
 
 @router.get("/behov/{challenge_id}/endre", response_class=HTMLResponse)
 def edit_need_form(
-    request: Request, challenge_id: int, session: SessionDep, user: Annotated[User, MUNICIPAL]
+    request: Request, challenge_id: IdPath, session: SessionDep, user: Annotated[User, MUNICIPAL]
 ) -> Response:
     ch = _editable(session, user, challenge_id)
     values = _owner_values(session, ch, _values(ch))
@@ -281,7 +282,7 @@ def edit_need_form(
 @router.post("/behov/{challenge_id}/endre", response_class=HTMLResponse)
 def edit_need(
     request: Request,
-    challenge_id: int,
+    challenge_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, MUNICIPAL],
@@ -292,7 +293,7 @@ def edit_need(
 
 @router.post("/behov/{challenge_id}/send")
 def send_chosen(
-    challenge_id: int,
+    challenge_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, MUNICIPAL],

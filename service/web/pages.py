@@ -19,7 +19,13 @@ from service.api.deps import (
     client_address,
     set_session_cookie,
 )
-from service.security import TooManyAttempts, issue_token, log_in, revoke_token
+from service.security import (
+    SESSION_LABEL,
+    TooManyAttempts,
+    issue_token,
+    log_in,
+    revoke_token,
+)
 from service.web.common import WebUser, render, safe_next, start_page
 
 router = APIRouter(include_in_schema=False)
@@ -111,7 +117,7 @@ def login(
             neste=target,
             errors=errors,
         )
-    token = issue_token(session, found, label="nettleser")
+    token = issue_token(session, found, label=SESSION_LABEL)
     session.commit()
     response = RedirectResponse(target or start_page(found), status_code=303)
     set_session_cookie(response, token)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User, aware
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS, THEMES
 from service.api.deps import SessionDep
+from service.api.errors import IdPath
 from service.pipeline import STEPS, pipeline
 from service.security import can_see_proposal
 from service.web.common import ORIGIN_LABELS, PageError, render, role
@@ -110,7 +111,7 @@ def queue(
     )
 
 
-def _proposal(session: Session, user: User, proposal_id: int) -> Proposal:
+def _proposal(session: Session, user: User, proposal_id: IdPath) -> Proposal:
     p = session.get(Proposal, proposal_id)
     if p is None or not can_see_proposal(session, user, p):
         raise PageError(404, "Fant ikke forslaget", f"Det finnes ikke noe forslag {proposal_id}.")
@@ -149,7 +150,7 @@ def _proposal_page(
 
 @router.get("/forslag/{proposal_id}", response_class=HTMLResponse)
 def proposal_page(
-    request: Request, proposal_id: int, session: SessionDep, user: Annotated[User, REVIEWER]
+    request: Request, proposal_id: IdPath, session: SessionDep, user: Annotated[User, REVIEWER]
 ) -> Response:
     return _proposal_page(request, session, user, _proposal(session, user, proposal_id))
 
@@ -157,7 +158,7 @@ def proposal_page(
 @router.post("/forslag/{proposal_id}/vurder", response_class=HTMLResponse)
 def decide(
     request: Request,
-    proposal_id: int,
+    proposal_id: IdPath,
     session: SessionDep,
     user: Annotated[User, REVIEWER],
     to_status: Annotated[str, Form(max_length=40)] = "",

@@ -36,3 +36,20 @@ def test_theme_and_place_checks() -> None:
     assert place_problem("Bydel Grorud") is None
     assert place_problem("Asker") is None
     assert "ukjent bydel" in (place_problem("Bydel Bergen") or "")
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x07", "\x1b[31m", "\x7f"])
+def test_control_characters_are_refused_in_text_and_lists(bad: str) -> None:
+    from models.importing import ImportValidationError, validate_rows
+    from models.validation import CONTROL_PROBLEM
+
+    row = {"id": "se-test", "name": f"Test{bad}AS", "org_nr": "923804668",
+           "description": "Vi lager mat.\tMed\nlinjeskift og tabulator er det tekst.",
+           "themes": ["eldre"], "service_areas": [f"Oslo{bad}"], "language": "nb"}
+    with pytest.raises(ImportValidationError) as caught:
+        validate_rows("entrepreneurs", [row])
+    assert {(e.field, e.reason) for e in caught.value.errors} == {
+        ("name", CONTROL_PROBLEM), ("service_areas", CONTROL_PROBLEM)}
+    # tab and line breaks are text
+    clean = {**row, "name": "Test AS", "service_areas": ["Oslo"]}
+    assert validate_rows("entrepreneurs", [clean])[0]["description"].startswith("Vi lager mat.")

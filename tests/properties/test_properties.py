@@ -15,8 +15,10 @@ from matcher.scheduling import InfeasibleError, Instance, Person, greedy, solve,
 from matcher.text import NorwegianAnalyzer, content_hash, normalise, sentences, tokens
 from models.importing import ImportValidationError, validate_rows
 from models.validation import org_nr_problem, with_check_digit
+from tests.conftest import examples
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=examples(60), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow])
 NORWEGIAN = st.text(
     alphabet=st.sampled_from(string.ascii_letters + "æøåÆØÅéü -.,!?\n\t0123456789'«»–"),
     max_size=300,
@@ -110,7 +112,7 @@ def instances(draw: st.DrawFn) -> Instance:
                     max_per_organisation=draw(st.none() | st.integers(1, 2)))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_every_schedule_keeps_every_constraint(inst: Instance) -> None:
     try:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from models.db import session_scope
 from models.importing import import_rows
+from models.vocabulary import THEMES
 from service.app import create_app
 from service.config import Settings
 from service.matching import sync_engine
@@ -51,7 +52,9 @@ def test_challenges_are_paginated_and_filtered(client: TestClient) -> None:
     asker = client.get("/api/v1/challenges", params={"organisation": "Asker kommune"}).json()
     assert {c["organisation"] for c in asker["items"]} == {"Asker kommune"}
     bad = client.get("/api/v1/challenges", params={"theme": "gamle"})
-    assert bad.status_code == 422 and "Ukjent tema" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert bad.json()["detail"] == [
+        {"felt": "query.theme", "feil": "ukjent tema «gamle»; gyldige: " + ", ".join(THEMES)}]
 
 
 def test_suggestions_are_ranked_and_explained(client: TestClient) -> None:
@@ -81,7 +84,10 @@ def test_entrepreneurs_and_discovery_show_named_contacts(client: TestClient) -> 
     assert top["challenge"]["external_id"] == "ch-steinkjer-demens"
     assert top["organisation"] == "Steinkjer kommune"
     assert top["contacts"][0]["name"] == "Ola Berg"
-    assert client.get("/api/v1/entrepreneurs/0").status_code == 404
+    assert client.get("/api/v1/entrepreneurs/999999").status_code == 404
+    zero = client.get("/api/v1/entrepreneurs/0")  # outside the documented range of ids
+    assert zero.status_code == 422
+    assert zero.json()["detail"] == [{"felt": "path.entrepreneur_id", "feil": "må være minst 1"}]
 
 
 def test_suggestion_requests_do_not_embed(client: TestClient, monkeypatch) -> None:

@@ -433,3 +433,87 @@ def test_the_conference_api_for_organisers(tmp_path: Path) -> None:
         late = client.post(f"/api/v1/conferences/{cid}/plan", headers=h["organiser"])
         assert late.status_code == 409 and "publisert" in late.json()["detail"]
     rt.engine.dispose()
+
+
+def test_server_killed_while_planning_keeps_the_stored_plan_whole(tmp_path: Path) -> None:
+    """The server is killed (SIGKILL) while it plans a conference (the API runs the same
+    ``plan`` as the web page's background job), at several moments: after a restart the
+    stored plan is the previous one or the new one, whole, and planning works again."""
+    import http.client
+    import signal
+    import subprocess
+    import threading
+    import time
+    from datetime import date
+
+    from sqlmodel import select
+
+    from models.db import session_scope
+    from models.tables import Meeting
+    from service.conference import create_conference, plan, read_participants
+    from service.security import create_user, issue_token
+    from tests.conftest import BROBYGGER, cli_env, free_port, wait_for
+
+    rt = demo_runtime(Settings(home=tmp_path))
+    with session_scope(rt.engine) as s:
+        token = issue_token(s, create_user(s, email="arr@test.no", role="organiser"))
+        people = read_participants(REPO / "data/demo/konferanse.csv", s, 6)
+        conf = create_conference(s, name="SosEnt", day=date(2026, 12, 1), place="Oslo",
+                                 slots=6, slot_minutes=20, start="09:00", tables=6,
+                                 max_per_organisation=None, people=people)
+        s.flush()
+        plan(s, rt.store, conf)
+        cid = conf.id
+
+    def stored() -> set[tuple[int, int, int, int]]:
+        with session_scope(rt.engine) as s:
+            return {(m.slot, m.table_no, m.municipal_id, m.entrepreneur_id)
+                    for m in s.exec(select(Meeting).where(Meeting.conference_id == cid))}
+
+    first = stored()
+
+    def whole(meetings: set[tuple[int, int, int, int]]) -> bool:
+        """A complete plan: as many meetings as a full plan, nobody and no table twice in a
+        slot (a half-replaced plan would have fewer meetings, or clashes)."""
+        return (len(meetings) == len(first) > 0
+                and len({(m[0], m[1]) for m in meetings}) == len(meetings)
+                and len({(m[0], m[2]) for m in meetings}) == len(meetings)
+                and len({(m[0], m[3]) for m in meetings}) == len(meetings))
+
+    def ask(port: int, method: str, path: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        try:
+            conn.request(method, path, headers={"Authorization": f"Bearer {token}"})
+            return conn.getresponse().status
+        except (OSError, http.client.HTTPException):
+            return 0  # the server died under the request
+        finally:
+            conn.close()
+
+    def healthy(port: int) -> bool:
+        try:
+            return ask(port, "GET", "/healthz") == 200
+        except OSError:
+            return False
+
+    for delay in (0.3, 1.2):
+        port = free_port()
+        proc = subprocess.Popen([str(BROBYGGER), "serve", "--port", str(port)],
+                                env=cli_env(tmp_path), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        try:
+            assert wait_for(lambda p=port: healthy(p), timeout=120)
+            request = threading.Thread(target=ask, args=(port, "POST",
+                                                         f"/api/v1/conferences/{cid}/plan"))
+            request.start()
+            time.sleep(delay)
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+        request.join(timeout=30)
+        assert whole(stored()), delay
+    with session_scope(rt.engine) as s:
+        conf = s.get(type(conf), cid)
+        plan(s, rt.store, conf)
+    assert whole(stored())
+    rt.engine.dispose()

@@ -103,6 +103,77 @@ def test_request_bodies_over_the_limit_are_refused(client: TestClient) -> None:
     json_type = {"Content-Type": "application/json"}
     r = client.post("/api/v1/session", content=chunks(), headers=json_type)
     assert r.status_code == 413 and "for stor" in r.json()["detail"]
+    # a form in the browser gets a Norwegian page, whether the size is declared or counted
+    for body in (big, chunks()):
+        page = client.post("/konferanser/ny", content=body,
+                           headers={"Content-Type": "multipart/form-data; boundary=x"})
+        assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
+        assert "For stor forespørsel" in page.text and "over 10 MB" in page.text
     # below the limit the request goes through to the route as usual
     small = client.post("/api/v1/session", json={"email": "x@test.no", "password": "y"})
     assert small.status_code == 401
+
+
+def test_browser_sessions_end_after_idle_time_and_absolute_lifetime(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from models.db import session_scope
+    from models.tables import ApiToken
+    from service.runtime import open_runtime
+    from service.security import (
+        SESSION_ABSOLUTE,
+        SESSION_IDLE,
+        SESSION_LABEL,
+        create_user,
+        issue_token,
+        user_for_token,
+    )
+
+    rt = open_runtime(Settings(home=tmp_path))
+    start = datetime.now(UTC)
+    with session_scope(rt.engine) as s:
+        user = create_user(s, email="kari@test.no", role="reviewer")
+        browser = issue_token(s, user, label=SESSION_LABEL)
+        api = issue_token(s, user, label="integrasjon")
+    with session_scope(rt.engine) as s:
+        # in use every 50 minutes: alive until the absolute lifetime is over
+        t = start
+        while t + timedelta(minutes=50) < start + SESSION_ABSOLUTE:
+            t += timedelta(minutes=50)
+            assert user_for_token(s, browser, now=t) is not None, t - start
+        end = start + SESSION_ABSOLUTE + timedelta(minutes=1)
+        assert user_for_token(s, browser, now=end) is None
+        row = s.exec(select(ApiToken).where(ApiToken.label == SESSION_LABEL)).one()
+        assert row.last_used_at is not None
+    with session_scope(rt.engine) as s:
+        fresh = issue_token(s, user, label=SESSION_LABEL)
+    with session_scope(rt.engine) as s:
+        assert user_for_token(s, fresh, now=start + SESSION_IDLE - timedelta(minutes=1))
+        later = start + SESSION_IDLE - timedelta(minutes=1) + SESSION_IDLE + timedelta(minutes=1)
+        assert user_for_token(s, fresh, now=later) is None  # idle too long
+        # API tokens made for integrations do not expire; they are revoked
+        assert user_for_token(s, api, now=start + timedelta(days=400)) is not None
+    rt.engine.dispose()
+
+
+def test_requests_over_the_rate_limit_get_429_per_token(tmp_path: Path) -> None:
+    from service.runtime import open_runtime
+    from service.security import create_user, issue_token
+
+    rt = open_runtime(Settings(home=tmp_path, rate_limit_per_minute=5))
+    with session_scope(rt.engine) as s:
+        one = issue_token(s, create_user(s, email="a@test.no", role="reviewer"))
+        two = issue_token(s, create_user(s, email="b@test.no", role="reviewer"))
+    with TestClient(create_app(rt)) as client:
+        codes = [client.get("/api/v1/stats", headers={"Authorization": f"Bearer {one}"})
+                 for _ in range(7)]
+        assert [r.status_code for r in codes[:5]] == [200] * 5
+        limited = codes[5]
+        assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 60
+        assert limited.json() == {"detail": "For mange forespørsler. Vent litt og prøv igjen."}
+        assert limited.headers["x-content-type-options"] == "nosniff"
+        # another token, and /healthz, are not affected
+        assert client.get("/api/v1/stats",
+                          headers={"Authorization": f"Bearer {two}"}).status_code == 200
+        assert client.get("/healthz").status_code == 200
+    rt.engine.dispose()

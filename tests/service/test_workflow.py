@@ -296,3 +296,63 @@ def test_municipal_staff_choose_which_suggestions_go_to_review(home: Path) -> No
                           json={"entrepreneur_ids": [999999]})
         assert bad.status_code == 400 and "Fant ikke entreprenør" in bad.json()["detail"]
     rt.engine.dispose()
+
+
+class SlowInbox(Inbox):
+    """Takes a moment over every message, like a busy mail server."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        import asyncio
+
+        await asyncio.sleep(0.3)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_kill_during_outbox_sending_loses_nothing(home: Path) -> None:
+    """``brobygger outbox run`` killed with SIGKILL while it delivers to a live SMTP server,
+    at a different moment each round, then run again: every mail arrives, and only the one
+    that was on its way at the kill can arrive twice (with the same Message-ID, so a mail
+    client shows it once)."""
+    import os
+    import signal
+    import subprocess
+
+    from tests.conftest import BROBYGGER, cli_env, run_cli
+
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        rt = demo_runtime(Settings(home=home))
+        with session_scope(rt.engine) as session:
+            for i in range(12):
+                session.add(OutboxMessage(message_id=f"<kill-{i}@brobygger.test>", kind="test",
+                                          recipients=[f"mottaker{i}@test.no"],
+                                          subject=f"Melding {i}", body="Hei."))
+        rt.engine.dispose()
+        env = {"BROBYGGER_SMTP_HOST": "127.0.0.1", "BROBYGGER_SMTP_PORT": str(controller.port),
+               "BROBYGGER_OUTBOX_STALE_SECONDS": "1"}
+        kills = 0
+        for after in (2, 5, 8):  # kill when this many have arrived
+            proc = subprocess.Popen([str(BROBYGGER), "outbox", "run"],
+                                    env=cli_env(home, **env), stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+            wait_for(lambda a=after, p=proc: len(inbox.messages) >= a or p.poll() is not None,
+                     timeout=120, interval=0.01)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGKILL)
+                kills += 1
+            proc.wait(timeout=30)
+            time.sleep(1.1)  # a dead run's "sending" row becomes due again
+        assert kills >= 2
+        for _ in range(3):
+            run_cli(home, "outbox", "run", **env)
+            time.sleep(1.1)
+        status = run_cli(home, "outbox", "status").stdout
+        assert "sent     12" in status and "sending  0" in status, status
+        received = [m["Message-ID"] for m in inbox.messages]
+        assert set(received) == {f"<kill-{i}@brobygger.test>" for i in range(12)}
+        duplicates = len(received) - 12
+        assert duplicates <= kills, received  # at most the one in flight per kill
+    finally:
+        controller.stop()

@@ -1,0 +1,68 @@
+"""GDPR routes for administrators: export everything about a person, erase it
+(service.privacy)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from models.tables import Contact, Entrepreneur, User
+from service.api.deps import RuntimeDep, SessionDep, require
+from service.api.errors import ERROR_RESPONSES, IdPath
+from service.matching import sync_engine
+from service.privacy import erase_contact, erase_entrepreneur, export_contact, export_entrepreneur
+
+router = APIRouter(prefix="/api/v1/privacy", tags=["personvern"], responses=ERROR_RESPONSES)
+Admin = Annotated[User, Depends(require("admin"))]
+
+
+def _contact(session: Any, contact_id: int) -> Contact:
+    row = session.get(Contact, contact_id)
+    if row is None:
+        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
+    return row
+
+
+def _entrepreneur(session: Any, entrepreneur_id: int) -> Entrepreneur:
+    row = session.get(Entrepreneur, entrepreneur_id)
+    if row is None or row.erased_at is not None:
+        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    return row
+
+
+@router.get("/contacts/{contact_id}")
+def contact_export(contact_id: IdPath, session: SessionDep, user: Admin) -> dict[str, Any]:
+    """Everything stored about a contact person (innsynsrett, GDPR art. 15)."""
+    return export_contact(session, _contact(session, contact_id))
+
+
+@router.post("/contacts/{contact_id}/erase")
+def contact_erase(
+    contact_id: IdPath, session: SessionDep, rt: RuntimeDep, user: Admin
+) -> dict[str, int]:
+    """Erase a contact person (GDPR art. 17); the audit log keeps its lines, pseudonymised."""
+    report = erase_contact(session, _contact(session, contact_id))
+    session.commit()
+    sync_engine(rt.engine, rt.store)
+    return report
+
+
+@router.get("/entrepreneurs/{entrepreneur_id}")
+def entrepreneur_export(
+    entrepreneur_id: IdPath, session: SessionDep, user: Admin
+) -> dict[str, Any]:
+    """Everything stored about an entrepreneur (GDPR art. 15)."""
+    return export_entrepreneur(session, _entrepreneur(session, entrepreneur_id))
+
+
+@router.post("/entrepreneurs/{entrepreneur_id}/erase")
+def entrepreneur_erase(
+    entrepreneur_id: IdPath, session: SessionDep, rt: RuntimeDep, user: Admin
+) -> dict[str, int]:
+    """Erase an entrepreneur (GDPR art. 17): removed from the index and the database; with
+    proposals, an emptied row keeps them and their audit lines whole."""
+    report = erase_entrepreneur(session, _entrepreneur(session, entrepreneur_id))
+    session.commit()
+    sync_engine(rt.engine, rt.store)
+    return report
