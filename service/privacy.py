@@ -430,7 +430,11 @@ def erase_entrepreneur(session: Session, e: Entrepreneur) -> dict[str, int]:
         session.flush()
         if contact.organisation_id is None:  # the entrepreneur's own contact, not a municipal one
             _add(report, erase_contact(session, contact))
-    accounts = list(session.exec(select(User).where(User.entrepreneur_id == e.id)))
+    accounts = [  # an account that had the contact's address is already done
+        u
+        for u in session.exec(select(User).where(User.entrepreneur_id == e.id))
+        if not u.email.endswith("@slettet.invalid")
+    ]
     _add(
         report,
         {
