@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import time
@@ -129,32 +128,25 @@ class RateLimit:
             await self.app(scope, receive, send)
             return
         wait = str(max(1, int(60 - now % 60)))
-        message = "For mange forespørsler. Vent litt og prøv igjen."
-        body = json.dumps({"detail": message}, ensure_ascii=False).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"retry-after", wait.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        refusal = JSONResponse({"detail": TOO_MANY}, status_code=429, headers={"Retry-After": wait})
+        await refusal(scope, receive, send)
 
 
 NOT_COUNTED = ("/static/", "/healthz")
+TOO_MANY = "For mange forespørsler. Vent litt og prøv igjen."
+TOO_LARGE = "For stor forespørsel"
 
 
-TOO_LARGE_PAGE = """<!doctype html>
-<html lang="nb"><head><meta charset="utf-8"><title>For stor forespørsel – Brobygger</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="/static/style.css"></head>
-<body><main class="wrap"><h1>For stor forespørsel</h1><p>{message}</p>
-<p>Gå tilbake i nettleseren og velg en mindre fil.</p><p><a href="/">Til forsiden</a></p>
-</main></body></html>
-"""
+def answer(
+    request: Request, status: int, title: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """An error in Norwegian: JSON for the API (and /healthz), the error page for a browser."""
+    path = request.url.path
+    if path.startswith("/api/") or path == "/healthz":
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    response = error_page(request, PageError(status, title, message))
+    response.headers.update(headers or {})
+    return response
 
 
 class BodyLimit:
@@ -167,21 +159,9 @@ class BodyLimit:
         mb = limit / 1_000_000
         self.message = f"Forespørselen er for stor (over {mb:g} MB). Del opp filen."
 
-    async def _refuse(self, scope: Any, send: Any) -> None:
-        if scope.get("path", "").startswith("/api/"):
-            body = json.dumps({"detail": self.message}, ensure_ascii=False).encode()
-            kind = b"application/json"
-        else:  # a form in the browser: a page, not JSON
-            body = TOO_LARGE_PAGE.format(message=self.message).encode()
-            kind = b"text/html; charset=utf-8"
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", kind), (b"connection", b"close")],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+    async def _refuse(self, scope: Any, receive: Any, send: Any) -> None:
+        response = answer(Request(scope), 413, TOO_LARGE, self.message, {"Connection": "close"})
+        await response(scope, receive, send)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -189,7 +169,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, send)
+            await self._refuse(scope, receive, send)
             return
         received = 0
 
@@ -238,7 +218,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
         exc = StarletteHTTPException(exc.status_code, FRAMEWORK_ERRORS[exc.detail], exc.headers)
     path = request.url.path
     if exc.status_code in (404, 405, 413) and not path.startswith(("/api/", "/static/")):
-        title = "For stor forespørsel" if exc.status_code == 413 else "Fant ikke siden"
+        title = TOO_LARGE if exc.status_code == 413 else "Fant ikke siden"
         return error_page(request, PageError(exc.status_code, title, str(exc.detail)))
     return await http_exception_handler(request, exc)
 
@@ -248,9 +228,7 @@ def value_not_storable(request: Request, exc: Exception) -> Response:
     that validation did not catch: 422, not 500. The transaction has been rolled back."""
     log.warning("value refused by the database: %s", type(getattr(exc, "orig", exc)).__name__)
     message = "En verdi kan ikke lagres eller søkes etter (for stor, eller med ugyldige tegn)."
-    if request.url.path.startswith("/api/"):
-        return JSONResponse({"detail": message}, status_code=422)
-    return error_page(request, PageError(422, "Ugyldig verdi", message))
+    return answer(request, 422, "Ugyldig verdi", message)
 
 
 DATABASE_DOWN = "Databasen svarer ikke akkurat nå. Prøv igjen om litt."
@@ -261,14 +239,7 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
     instead of a crash; the connection pool checks connections before use, so the service
     recovers by itself when the database is back."""
     log.warning("database unavailable: %s", type(exc).__name__)
-    path = request.url.path
-    if path.startswith("/api/") or path == "/healthz":
-        return JSONResponse(
-            {"detail": DATABASE_DOWN}, status_code=503, headers={"Retry-After": "5"}
-        )
-    response = error_page(request, PageError(503, "Midlertidig utilgjengelig", DATABASE_DOWN))
-    response.headers["Retry-After"] = "5"
-    return response
+    return answer(request, 503, "Midlertidig utilgjengelig", DATABASE_DOWN, {"Retry-After": "5"})
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:

@@ -133,21 +133,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _subject(session: Any, kind: str, ref: str) -> Any:
-    from service.privacy import PrivacyError, find_contact, find_entrepreneur
+    from service.privacy import SUBJECTS, PrivacyError
 
     try:
-        return (find_contact if kind == "contact" else find_entrepreneur)(session, ref)
+        return SUBJECTS[kind].find(session, ref)
     except PrivacyError as exc:
         raise CliError(str(exc)) from exc
 
 
 def cmd_privacy_export(args: argparse.Namespace) -> int:
-    from service.privacy import export_contact, export_entrepreneur
+    from service.privacy import SUBJECTS
 
     rt = open_runtime()
     with session_scope(rt.engine) as session:
-        row = _subject(session, args.kind, args.ref)
-        data = (export_contact if args.kind == "contact" else export_entrepreneur)(session, row)
+        data = SUBJECTS[args.kind].export(session, _subject(session, args.kind, args.ref))
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
@@ -158,7 +157,7 @@ def cmd_privacy_export(args: argparse.Namespace) -> int:
 
 
 def cmd_privacy_erase(args: argparse.Namespace) -> int:
-    from service.privacy import erase_contact, erase_entrepreneur
+    from service.privacy import SUBJECTS
 
     rt = open_runtime()
     with session_scope(rt.engine) as session:
@@ -167,7 +166,7 @@ def cmd_privacy_erase(args: argparse.Namespace) -> int:
             raise CliError(
                 f"Sletting av «{args.ref}» kan ikke angres. Kjør på nytt med --yes for å slette."
             )
-        report = (erase_contact if args.kind == "contact" else erase_entrepreneur)(session, row)
+        report = SUBJECTS[args.kind].erase(session, row)
     sync_engine(rt.engine, rt.store)
     _out(f"Slettet «{args.ref}». Revisjonsloggen er beholdt med pseudonym.")
     for key, n in report.items():

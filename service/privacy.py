@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from matcher.text import content_hash, sentences
@@ -50,6 +51,7 @@ from service.security import revoke_tokens, throttle_key
 ERASED = "[slettet]"
 ERASED_ENTREPRENEUR = "Slettet entreprenør"
 ERASED_PARTICIPANT = "Slettet deltaker"
+ERASED_ACCOUNT = "@slettet.invalid"  # the domain of an erased account's address
 
 
 class PrivacyError(LookupError):
@@ -285,9 +287,7 @@ def export_entrepreneur(session: Session, e: Entrepreneur) -> dict[str, Any]:
                 .where(col(OutboxMessage.proposal_id).in_(ids))
                 .order_by(col(OutboxMessage.id))
             )
-        ]
-        if ids
-        else [],
+        ],
         "konferansedeltakelser": [
             _participant_export(p)
             for p in session.exec(select(Participant).where(Participant.entrepreneur_id == e.id))
@@ -339,7 +339,7 @@ def _erase_account(session: Session, user: User, alias: str) -> int:
     ):
         session.delete(failure)
     revoke_tokens(session, user)
-    user.email = f"{alias}@slettet.invalid"
+    user.email = alias + ERASED_ACCOUNT
     user.name = ""
     user.password_hash = None
     user.active = False
@@ -433,7 +433,7 @@ def erase_entrepreneur(session: Session, e: Entrepreneur) -> dict[str, int]:
     accounts = [  # an account that had the contact's address is already done
         u
         for u in session.exec(select(User).where(User.entrepreneur_id == e.id))
-        if not u.email.endswith("@slettet.invalid")
+        if not u.email.endswith(ERASED_ACCOUNT)
     ]
     _add(
         report,
@@ -455,9 +455,8 @@ def erase_entrepreneur(session: Session, e: Entrepreneur) -> dict[str, int]:
         ev.reason = _scrub(ev.reason, needles)
         session.add(ev)
     report["forslag_beholdt_uten_personopplysninger"] = len(proposals)
-    if ids:
-        mail = session.exec(select(OutboxMessage).where(col(OutboxMessage.proposal_id).in_(ids)))
-        _add(report, _forget_mail(session, list(mail), needles, alias))
+    mail = session.exec(select(OutboxMessage).where(col(OutboxMessage.proposal_id).in_(ids)))
+    _add(report, _forget_mail(session, list(mail), needles, alias))
     participants = list(
         session.exec(select(Participant).where(Participant.entrepreneur_id == e.id))
     )
@@ -499,12 +498,8 @@ def retention(
     proposals = [
         p.id for p in session.exec(select(Proposal).where(col(Proposal.challenge_id).in_(ids)))
     ]
-    mail = (
-        list(
-            session.exec(select(OutboxMessage).where(col(OutboxMessage.proposal_id).in_(proposals)))
-        )
-        if proposals
-        else []
+    mail = list(
+        session.exec(select(OutboxMessage).where(col(OutboxMessage.proposal_id).in_(proposals)))
     )
     owners = [ch for ch in due if ch.owner_contact_id is not None]
     report = {
@@ -515,14 +510,28 @@ def retention(
         "utført": apply,
     }
     if apply:
-        for ch in owners:
-            # The owner stays as a contact; only this old need's link to them goes. The
-            # updated time is kept, so the need does not look recently changed.
-            session.exec(
-                Challenge.__table__.update()  # type: ignore[attr-defined]
-                .where(Challenge.__table__.c.id == ch.id)  # type: ignore[attr-defined]
-                .values(owner_contact_id=None, updated_at=ch.updated_at)
-            )
+        # The owner stays as a contact; only these old needs' links to them go. The updated
+        # time is kept, so the needs do not look recently changed.
+        session.execute(
+            sa.update(Challenge)
+            .where(col(Challenge.id).in_([ch.id for ch in owners]))
+            .values(owner_contact_id=None, updated_at=Challenge.updated_at)
+        )
         for m in mail:
             session.delete(m)
     return report
+
+
+# -- the two kinds of data subject, for the command line -----------------------------------------
+
+
+class Subject(NamedTuple):
+    find: Callable[[Session, str], Any]
+    export: Callable[[Session, Any], dict[str, Any]]
+    erase: Callable[[Session, Any], dict[str, int]]
+
+
+SUBJECTS = {
+    "contact": Subject(find_contact, export_contact, erase_contact),
+    "entrepreneur": Subject(find_entrepreneur, export_entrepreneur, erase_entrepreneur),
+}

@@ -67,13 +67,6 @@ SESSION_IDLE = timedelta(hours=1)
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def session_expired(row: ApiToken, now: datetime) -> bool:
-    if row.label != SESSION_LABEL:
-        return False
-    last = aware(row.last_used_at or row.created_at)
-    return now - aware(row.created_at) > SESSION_ABSOLUTE or now - last > SESSION_IDLE
-
-
 def user_for_token(session: Session, token: str, now: datetime | None = None) -> User | None:
     """The active user behind a token, or None (unknown, revoked or an expired session). A
     browser session's last use is recorded at most once a minute (committed at once: this
@@ -82,12 +75,14 @@ def user_for_token(session: Session, token: str, now: datetime | None = None) ->
     if row is None or row.revoked_at is not None:
         return None
     now = now or datetime.now(UTC)
-    if session_expired(row, now):
+    browser = row.label == SESSION_LABEL
+    idle = now - aware(row.last_used_at or row.created_at)
+    if browser and (now - aware(row.created_at) > SESSION_ABSOLUTE or idle > SESSION_IDLE):
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    if row.label == SESSION_LABEL and now - aware(row.last_used_at or row.created_at) > TOUCH_EVERY:
+    if browser and idle > TOUCH_EVERY:
         row.last_used_at = now
         session.add(row)
         session.commit()

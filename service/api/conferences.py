@@ -48,7 +48,7 @@ class ParticipantOut(BaseModel):
 
 class MeetingOut(BaseModel):
     id: int
-    slot: SlotNumber
+    slot: int
     table: int
     municipal_id: int
     entrepreneur_id: int

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from models.tables import Contact, Entrepreneur, User
+from models.tables import Contact, User
 from service.api.deps import RuntimeDep, SessionDep, require
 from service.api.errors import ERROR_RESPONSES, IdPath
+from service.api.routes import live_entrepreneur
 from service.matching import sync_engine
 from service.privacy import erase_contact, erase_entrepreneur, export_contact, export_entrepreneur
 
@@ -21,13 +22,6 @@ def _contact(session: Any, contact_id: int) -> Contact:
     row = session.get(Contact, contact_id)
     if row is None:
         raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
-    return row
-
-
-def _entrepreneur(session: Any, entrepreneur_id: int) -> Entrepreneur:
-    row = session.get(Entrepreneur, entrepreneur_id)
-    if row is None or row.erased_at is not None:
-        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
     return row
 
 
@@ -53,7 +47,7 @@ def entrepreneur_export(
     entrepreneur_id: IdPath, session: SessionDep, user: Admin
 ) -> dict[str, Any]:
     """Everything stored about an entrepreneur (GDPR art. 15)."""
-    return export_entrepreneur(session, _entrepreneur(session, entrepreneur_id))
+    return export_entrepreneur(session, live_entrepreneur(session, entrepreneur_id))
 
 
 @router.post("/entrepreneurs/{entrepreneur_id}/erase")
@@ -62,7 +56,7 @@ def entrepreneur_erase(
 ) -> dict[str, int]:
     """Erase an entrepreneur (GDPR art. 17): removed from the index and the database; with
     proposals, an emptied row keeps them and their audit lines whole."""
-    report = erase_entrepreneur(session, _entrepreneur(session, entrepreneur_id))
+    report = erase_entrepreneur(session, live_entrepreneur(session, entrepreneur_id))
     session.commit()
     sync_engine(rt.engine, rt.store)
     return report

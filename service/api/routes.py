@@ -237,6 +237,14 @@ class EntrepreneurIn(BaseModel):
     contact_email: Email | None = None
 
 
+def live_entrepreneur(session: Session, entrepreneur_id: int) -> Entrepreneur:
+    """The entrepreneur with this id, or 404 (also for one whose data was erased)."""
+    ent = session.get(Entrepreneur, entrepreneur_id)
+    if ent is None or ent.erased_at is not None:
+        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    return ent
+
+
 def _may_see_contact(user: User | None, ent: Entrepreneur) -> bool:
     if user is None:
         return False
@@ -281,9 +289,7 @@ def list_entrepreneurs(
 def get_entrepreneur(
     entrepreneur_id: IdPath, session: SessionDep, user: OptionalUser
 ) -> EntrepreneurPublic:
-    ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None or ent.erased_at is not None:
-        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    ent = live_entrepreneur(session, entrepreneur_id)
     return _private(session, ent) if _may_see_contact(user, ent) else entrepreneur_public(ent)
 
 
@@ -320,9 +326,7 @@ def update_entrepreneur(
     rt: RuntimeDep,
     user: CurrentUser,
 ) -> EntrepreneurPrivate:
-    ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None or ent.erased_at is not None:
-        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    ent = live_entrepreneur(session, entrepreneur_id)
     if not (
         user.role == "admin" or (user.role == "entrepreneur" and user.entrepreneur_id == ent.id)
     ):
@@ -342,9 +346,7 @@ def entrepreneur_challenges(
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> DiscoveriesPublic:
-    ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None or ent.erased_at is not None:
-        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    ent = live_entrepreneur(session, entrepreneur_id)
     if user.role == "entrepreneur" and user.entrepreneur_id != ent.id:
         raise HTTPException(403, "Du ser bare behov som passer din egen profil.")
     return discoveries_public(session, ent, discover(session, rt.store, ent, limit=limit))
@@ -633,9 +635,7 @@ def delete_entrepreneur(
 ) -> None:
     from models.tables import Proposal
 
-    ent = session.get(Entrepreneur, entrepreneur_id)
-    if ent is None or ent.erased_at is not None:
-        raise HTTPException(404, f"Fant ikke entreprenør {entrepreneur_id}.")
+    ent = live_entrepreneur(session, entrepreneur_id)
     _delete_unreferenced(
         session,
         rt,

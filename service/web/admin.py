@@ -226,7 +226,7 @@ def create_user_form(
     return _users_page(request, session, user, errors=errors, values=values, status_code=422)
 
 
-def _target(session: Session, user_id: IdPath) -> User:
+def _target(session: Session, user_id: int) -> User:
     target = session.get(User, user_id)
     if target is None:
         raise PageError(404, "Fant ikke brukeren", f"Det finnes ingen bruker {user_id}.")

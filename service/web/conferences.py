@@ -54,7 +54,7 @@ def _plan_text(phase: str, done: float, total: float) -> str:
     return f"Planlegger møtene: {phase} ({done:.0%})." if phase else "Starter planleggingen …"
 
 
-def _start_planning(request: Request, rt: Runtime, conference_id: IdPath) -> None:
+def _start_planning(request: Request, rt: Runtime, conference_id: int) -> None:
     def work(job: Job) -> list[str]:
         with session_scope(rt.engine) as session:
             conf = session.get(Conference, conference_id)
@@ -68,7 +68,7 @@ def _start_planning(request: Request, rt: Runtime, conference_id: IdPath) -> Non
     jobs.start(request, f"konferanse-{conference_id}", Job(_plan_text), work)
 
 
-def _conference(session: Session, conference_id: IdPath) -> Conference:
+def _conference(session: Session, conference_id: int) -> Conference:
     conf = session.get(Conference, conference_id)
     if conf is None:
         raise PageError(

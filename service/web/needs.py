@@ -29,7 +29,7 @@ STATUS_NAMES = {"draft": "utkast", "open": "åpent", "closed": "lukket"}
 MUNICIPAL = Depends(role("municipal", "admin"))
 
 
-def _need(session: Session, user: User | None, challenge_id: IdPath) -> Challenge:
+def _need(session: Session, user: User | None, challenge_id: int) -> Challenge:
     ch = session.get(Challenge, challenge_id)
     if ch is None or not can_see_challenge(session, user, ch):
         raise PageError(
@@ -40,7 +40,7 @@ def _need(session: Session, user: User | None, challenge_id: IdPath) -> Challeng
     return ch
 
 
-def _editable(session: Session, user: User, challenge_id: IdPath) -> Challenge:
+def _editable(session: Session, user: User, challenge_id: int) -> Challenge:
     ch = _need(session, user, challenge_id)
     if not can_edit_challenge(session, user, ch):
         raise PageError(403, "Ingen tilgang", "Du kan bare endre behov fra din egen organisasjon.")

@@ -111,7 +111,7 @@ def queue(
     )
 
 
-def _proposal(session: Session, user: User, proposal_id: IdPath) -> Proposal:
+def _proposal(session: Session, user: User, proposal_id: int) -> Proposal:
     p = session.get(Proposal, proposal_id)
     if p is None or not can_see_proposal(session, user, p):
         raise PageError(404, "Fant ikke forslaget", f"Det finnes ikke noe forslag {proposal_id}.")
