@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from models.tables import User, aware
 from models.vocabulary import REJECTION_REASONS, THEMES
+from service import formatting
 from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, set_csrf_cookie
 from service.security import user_for_token
 from service.workflow import MARKET_DIALOGUE, STATUS_LABELS
@@ -235,33 +236,12 @@ def split_list(value: str) -> list[str]:
 # -- filters ----------------------------------------------------------------------------------
 
 
-def norsk_dato(value: date | datetime | str | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.strftime("%d.%m.%Y")
-
-
-def norsk_tid(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return aware(value).astimezone().strftime("%d.%m.%Y kl. %H:%M")
-
-
 def days_since(value: datetime | str | None) -> int:
     if value is None:
         return 0
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return max(0, (datetime.now(UTC) - aware(value)).days)
-
-
-def decimal(value: float | None, digits: int = 2) -> str:
-    """Norwegian decimal comma."""
-    if value is None:
-        return ""
-    return f"{value:.{digits}f}".replace(".", ",")
 
 
 def highlight(text: str | None, phrases: Iterable[str] | None) -> Markup:
@@ -294,10 +274,14 @@ templates.env.globals.update(
     MARKET_DIALOGUE=MARKET_DIALOGUE,
 )
 templates.env.filters.update(
-    dato=norsk_dato,
-    tid=norsk_tid,
+    dato=formatting.day,
+    lang_dato=formatting.long_day,
+    tid=formatting.moment,
     dager=days_since,
-    desimal=decimal,
+    desimal=formatting.number,
+    tall=formatting.number,
+    prosent=formatting.percent,
+    sekunder=formatting.seconds,
     highlight=highlight,
     urlencode_page=page_query,
 )
