@@ -5,92 +5,21 @@ chooses where; ``make screenshots`` puts them in docs/screenshots)."""
 
 from __future__ import annotations
 
-import os
-import threading
 import time
-from pathlib import Path
 
 import pytest
-import uvicorn
 
-from models.db import session_scope
-from models.importing import import_rows
-from service.app import create_app
-from service.config import Settings
-from service.matching import sync_engine
-from service.runtime import DEMO_PASSWORD, DEMO_USERS, seed_demo_proposals, seed_demo_users
-from tests.conftest import IN_CI, REPO, demo_runtime, free_port, wait_for
-
-CHROMIUM = "/usr/bin/chromium"
-HOSTILE = "<script>alert('x')</script> Hjelp"
-DOCS = bool(os.environ.get("BROBYGGER_SCREENSHOTS"))
-SHOTS = Path(os.environ.get("BROBYGGER_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots")
-VIEWPORTS = {"mobil": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
-# Flags for a headless browser on a machine without network (see the env docs).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory):
-    home: Path = tmp_path_factory.mktemp("web")
-    rt = demo_runtime(Settings(home=home))
-    seed_demo_users(rt)
-    seed_demo_proposals(rt)
-    with session_scope(rt.engine) as session:
-        import_rows(session, "challenges", [{
-            "id": "ch-markup", "organisation": "Bydel Sagene", "title": HOSTILE,
-            "description": "Vi trenger hjelp <b>nå</b> <img src=x onerror=alert(2)>.",
-            "themes": ["frivillighet"], "language": "nb"}])
-    sync_engine(rt.engine, rt.store)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert wait_for(lambda: server.started, timeout=30)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    rt.engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        msg = f"{CHROMIUM} is missing; `make test` installs Debian's chromium"
-        if IN_CI:
-            pytest.fail(msg)
-        pytest.skip(msg)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield b
-        b.close()
-
-
-def _check_accessibility(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    serious = [v for v in results.response["violations"]
-               if v.get("impact") in ("serious", "critical")]
-    assert not serious, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-                         for v in serious]
-
-
-def _shot(page, name: str, element=None) -> None:
-    """A full-page PNG for the test artifacts; for the docs (``BROBYGGER_SCREENSHOTS`` set)
-    a compact JPEG of what the viewport shows, or of one ``element``."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    target = element if element is not None else page
-    if DOCS:
-        target.screenshot(path=str(SHOTS / f"{name}.jpg"), type="jpeg", quality=80)
-    elif element is None:
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    else:
-        element.screenshot(path=str(SHOTS / f"{name}.png"))
+from service.runtime import DEMO_PASSWORD
+from tests.conftest import REPO
+from tests.web.helpers import (
+    EMAILS,
+    HOSTILE,
+    VIEWPORTS,
+    check_accessibility,
+    login,
+    message,
+    shot,
+)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -103,8 +32,8 @@ def test_public_pages_render_and_pass_axe(live, browser, path: str, heading: str
     page.goto(live + path)
     assert page.locator("html").get_attribute("lang") == "nb"
     assert page.get_by_role("heading", level=1).inner_text() == heading
-    _check_accessibility(page)
-    _shot(page, f"{path.strip('/') or 'behov'}-{viewport}")
+    check_accessibility(page)
+    shot(page, f"{path.strip('/') or 'behov'}-{viewport}")
     page.close()
 
 
@@ -142,7 +71,7 @@ def test_keyboard_login_errors_and_logout(live, browser) -> None:
     error = page.locator("#password-feil")
     assert error.inner_text() == "Feil e-post eller passord."
     assert page.get_by_label("Passord").get_attribute("aria-invalid") == "true"
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("Passord").fill("brobygger-demo")
     page.get_by_role("button", name="Logg inn").click()
     page.wait_for_url(live + "/vurdering")  # the reviewer's start page
@@ -170,23 +99,6 @@ def test_user_text_is_escaped(live, browser) -> None:
 
 # -- each role's journey ---------------------------------------------------------------------
 
-EMAILS = {r: email for r, email, _name, _extra in DEMO_USERS}
-
-
-def _login(browser, live: str, role: str, viewport: str = "desktop"):
-    page = browser.new_page(viewport=VIEWPORTS[viewport], locale="nb-NO")
-    page.goto(live + "/logg-inn")
-    page.get_by_label("E-post").fill(EMAILS[role])
-    page.get_by_label("Passord").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Logg inn").click()
-    page.wait_for_load_state()
-    return page
-
-
-def _message(page) -> str:
-    return page.locator("p.notice[role=status]").inner_text()
-
-
 NEED_TEXT = ("Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker besøksvenner "
              "og faste møteplasser der eldre kan treffe andre, gjerne med frivillige fra "
              "nabolaget.")
@@ -195,9 +107,9 @@ NEED_TEXT = ("Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
                                                                  viewport: str) -> None:
-    page = _login(browser, live, "municipal", viewport)
+    page = login(browser, live, "municipal", viewport)
     assert page.url == live + "/mine-behov"  # the role's start page
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_role("link", name="Legg inn nytt behov").click()
 
     # an empty form: errors in Norwegian next to each field, and a summary that links to them
@@ -206,7 +118,7 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     assert page.locator("#themes-feil").inner_text() == "Velg minst ett tema."
     assert page.get_by_label("Tittel").get_attribute("aria-invalid") == "true"
     assert "3 feil" in page.get_by_role("alert").inner_text()
-    _check_accessibility(page)
+    check_accessibility(page)
 
     # live suggestions while typing
     page.get_by_label("Tittel").fill(f"Besøksvenner for eldre ({viewport})")
@@ -214,12 +126,12 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     page.get_by_label("Eldre", exact=True).check()
     page.locator("#live li").first.wait_for(timeout=20_000)
     assert page.locator("#live li").count() >= 1
-    _check_accessibility(page)
-    _shot(page, f"nytt-behov-{viewport}")
+    check_accessibility(page)
+    shot(page, f"nytt-behov-{viewport}")
 
     page.get_by_role("button", name="Lagre og se forslag").click()
     page.wait_for_url("**/behov/*?melding=lagret")
-    assert _message(page) == "Behovet er lagret."
+    assert message(page) == "Behovet er lagret."
     cards = page.locator("ol.suggestions > li")
     assert cards.count() >= 2
     first = cards.first
@@ -231,9 +143,9 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     assert first.get_by_role("table").locator("th[scope=row]").all_inner_texts()[0] == (
         "Tekstlikhet")
     assert "Geografi" in first.locator("dl.facts").inner_text()
-    _check_accessibility(page)
-    _shot(page, f"forslag-{viewport}")
-    _shot(page, f"forklaring-{viewport}", element=first)
+    check_accessibility(page)
+    shot(page, f"forslag-{viewport}")
+    shot(page, f"forklaring-{viewport}", element=first)
 
     # send two chosen suggestions to the review queue
     boxes = page.locator("input[name=entrepreneur]")
@@ -243,13 +155,13 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     boxes.nth(1).check()
     page.get_by_role("button", name="Send valgte til vurdering").click()
     page.wait_for_url("**melding=sendt*")
-    assert _message(page) == "De valgte forslagene er sendt til vurderingskøen."
+    assert message(page) == "De valgte forslagene er sendt til vurderingskøen."
     states = page.locator("ol.suggestions .state").all_inner_texts()
     assert sum("sendt av kommunen" in s for s in states) == 2
     need_url = page.url.split("?")[0]
 
     # the reviewer sees them in the queue, filtered on origin
-    other = _login(browser, live, "reviewer", viewport)
+    other = login(browser, live, "reviewer", viewport)
     other.goto(live + "/vurdering?kilde=staff&sorter=nyest")
     queued = other.locator(".queue h2").all_inner_texts()
     assert set(names) <= set(queued), (names, queued)
@@ -270,11 +182,11 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_reviewer_queue_on_phone_and_desktop(live, browser, viewport: str) -> None:
-    page = _login(browser, live, "reviewer", viewport)
+    page = login(browser, live, "reviewer", viewport)
     assert page.url == live + "/vurdering"
     assert page.get_by_role("heading", level=1).inner_text() == "Vurderingskø"
-    _check_accessibility(page)
-    _shot(page, f"vurderingsko-{viewport}")
+    check_accessibility(page)
+    shot(page, f"vurderingsko-{viewport}")
     scores = [int(x) for x in page.locator(".queue .score-num").all_inner_texts()]
     assert scores and scores == sorted(scores, reverse=True)  # best first by default
     page.get_by_label("Tema", exact=True).select_option("eldre")
@@ -286,26 +198,26 @@ def test_reviewer_queue_on_phone_and_desktop(live, browser, viewport: str) -> No
 
 
 def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
-    page = _login(browser, live, "reviewer")
+    page = login(browser, live, "reviewer")
     page.goto(live + "/vurdering?sorter=poeng")
     page.locator(".queue h2 a").nth(1).click()
     page.wait_for_url("**/forslag/*")
     proposal_url = page.url
     assert page.get_by_role("heading", name="Begrunnelse").is_visible()
-    _check_accessibility(page)
+    check_accessibility(page)
 
     # rejecting needs a reason from the fixed list; the error sits next to the field
     page.get_by_role("button", name="Avvis").click()
     assert page.locator("#reason_code-feil").inner_text() == "Velg en begrunnelse for avvisningen."
     assert page.get_by_label("Begrunnelse for avvisning").get_attribute("aria-invalid") == "true"
-    _check_accessibility(page)
+    check_accessibility(page)
 
     # approve with a comment, then follow it to "contacted"
     page.goto(proposal_url)
     page.get_by_label("Kommentar").fill("Godt treff på arbeidstrening.")
     page.get_by_role("button", name="Godkjenn").click()
     page.wait_for_url("**melding=vurdert")
-    assert _message(page) == "Vurderingen er lagret og ført i revisjonsloggen."
+    assert message(page) == "Vurderingen er lagret og ført i revisjonsloggen."
     page.get_by_role("button", name="Sett til «kontaktet»").click()
     page.wait_for_url("**melding=vurdert")
     rows = page.locator("table.log tbody tr").all_inner_texts()
@@ -313,8 +225,8 @@ def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
     assert "foreslått → godkjent" in rows[1] and "Godt treff på arbeidstrening." in rows[1]
     assert "innovasjon@oslo.example.no" in rows[1] and "standard-v2" in rows[1]
     assert "godkjent → kontaktet" in rows[2]
-    _check_accessibility(page)
-    _shot(page, "forslag-med-historikk")
+    check_accessibility(page)
+    shot(page, "forslag-med-historikk")
     name = page.get_by_role("heading", level=1).inner_text().split(" for «")[0]
 
     # the pipeline board shows it under "Kontaktet" with today's date
@@ -324,16 +236,16 @@ def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
     from datetime import date
 
     assert f"siden {date.today():%d.%m.%Y}" in column.inner_text()
-    _check_accessibility(page)
-    _shot(page, "tavle")
+    check_accessibility(page)
+    shot(page, "tavle")
     page.close()
 
 
 def test_entrepreneur_finds_needs_with_a_named_person_and_shows_interest(live, browser) -> None:
-    page = _login(browser, live, "entrepreneur")
+    page = login(browser, live, "entrepreneur")
     assert page.url == live + "/for-deg"
-    _check_accessibility(page)
-    _shot(page, "behov-for-deg")
+    check_accessibility(page)
+    shot(page, "behov-for-deg")
     card = page.locator("ol.cards > li", has=page.get_by_role("button", name="Meld interesse"))
     first = card.first
     title = first.locator("h3").inner_text()
@@ -341,18 +253,18 @@ def test_entrepreneur_finds_needs_with_a_named_person_and_shows_interest(live, b
     assert "@" in first.locator(".contact a").first.inner_text()
     first.get_by_role("button", name="Meld interesse").click()
     page.wait_for_url("**melding=interesse")
-    assert _message(page).startswith("Interessen din er meldt")
+    assert message(page).startswith("Interessen din er meldt")
     done = page.locator("ol.cards > li", has=page.get_by_role("heading", name=title))
     assert "Du har meldt interesse" in done.locator(".state").inner_text()
 
     # the profile: an invalid org.nr is refused next to the field, a good save re-indexes
     page.get_by_role("link", name="Min profil").click()
-    _check_accessibility(page)
-    _shot(page, "profil")
+    check_accessibility(page)
+    shot(page, "profil")
     page.get_by_label("Organisasjonsnummer").fill("123456789")
     page.get_by_role("button", name="Lagre profilen").click()
     assert "kontrollsiffer" in page.locator("#org_nr-feil").inner_text().lower()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("Organisasjonsnummer").fill("974760673")
     description = page.get_by_label("Hva dere tilbyr")
     description.fill(description.input_value() + " Vi tar også imot deltakere fra Bydel Bjerke.")
@@ -365,9 +277,9 @@ def test_entrepreneur_finds_needs_with_a_named_person_and_shows_interest(live, b
 def test_admin_reindexes_with_progress_and_manages_users_and_tokens(live, browser) -> None:
     import httpx
 
-    page = _login(browser, live, "admin")
+    page = login(browser, live, "admin")
     assert page.url == live + "/admin"
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("Bygg alt på nytt").check()
     page.get_by_role("button", name="Oppdater indeksen").click()
     status = page.locator("#indeks-framdrift [data-status]")
@@ -376,11 +288,11 @@ def test_admin_reindexes_with_progress_and_manages_users_and_tokens(live, browse
         ".startsWith('Ferdig')", timeout=60_000)
     assert "Entreprenører: 34 i indeksen" in status.inner_text()
     assert page.locator("#indeks-progress").evaluate("p => p.value === p.max")
-    _check_accessibility(page)
-    _shot(page, "drift")
+    check_accessibility(page)
+    shot(page, "drift")
 
     page.get_by_role("link", name="Brukere").click()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("E-post").fill("ikke-en-adresse")
     page.get_by_role("button", name="Opprett bruker").click()
     assert "e-postadressen" in page.locator("#email-feil").inner_text().lower()
@@ -393,8 +305,8 @@ def test_admin_reindexes_with_progress_and_manages_users_and_tokens(live, browse
     page.get_by_role("button", name="Nytt token for ny.ansatt@bgr.oslo.kommune.no").click()
     token = page.locator("#nytt-token").inner_text()
     assert token.startswith("bb_")
-    _check_accessibility(page)
-    _shot(page, "brukere")
+    check_accessibility(page)
+    shot(page, "brukere")
     api = f"{live}/api/v1/proposals"
     assert httpx.get(api, headers={"Authorization": f"Bearer {token}"}).status_code == 200
     page.get_by_role("button", name="Trekk tilbake alle for ny.ansatt@bgr.oslo.kommune.no").click()
@@ -402,7 +314,7 @@ def test_admin_reindexes_with_progress_and_manages_users_and_tokens(live, browse
     assert httpx.get(api, headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
     page.get_by_role("link", name="Organisasjoner").click()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("Navn").fill("Bydel Testby")
     page.get_by_label("Kommunenummer").fill("12")
     page.get_by_role("button", name="Lagre organisasjonen").click()
@@ -428,14 +340,14 @@ def _wait_planned(page) -> None:
 
 
 def test_organiser_plans_reviews_and_publishes_a_conference(live, browser) -> None:
-    page = _login(browser, live, "organiser")
+    page = login(browser, live, "organiser")
     assert page.url == live + "/konferanser"
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_role("link", name="Ny konferanse").click()
     page.get_by_role("button", name="Last opp og planlegg").click()  # nothing filled in
     assert page.locator("#name-feil").inner_text() == "Skriv navnet på konferansen."
     assert "deltakerliste" in page.locator("#participants-feil").inner_text().lower()
-    _check_accessibility(page)
+    check_accessibility(page)
     page.get_by_label("Navn").fill("SosEnt 2026")
     page.get_by_label("Sted").fill("Oslo rådhus")
     page.get_by_label("Tidsluker").fill("6")
@@ -451,8 +363,8 @@ def test_organiser_plans_reviews_and_publishes_a_conference(live, browser) -> No
     assert page.get_by_role("table", name="Tidsluke 1: 09:00–09:15").is_visible()
     count = int(page.locator(".stats dd").first.inner_text())
     assert count > 0
-    _check_accessibility(page)
-    _shot(page, "konferanse")
+    check_accessibility(page)
+    shot(page, "konferanse")
 
     # lock one meeting, remove another: the plan keeps the first and drops the second
     first_lock = page.get_by_role("button", name="Lås møtet").first
@@ -482,7 +394,7 @@ def test_organiser_plans_reviews_and_publishes_a_conference(live, browser) -> No
     assert page.get_by_role("button", name="Planlegg resten på nytt").count() == 0
     page.get_by_role("link", name="Kari Nordby").first.click()
     assert page.get_by_role("heading", level=1).inner_text() == "Møteplan for Kari Nordby"
-    _check_accessibility(page)
+    check_accessibility(page)
     why = page.locator("table tbody tr td:last-child").all_inner_texts()
     assert why and all(w.startswith(("Felles", "Nærliggende")) for w in why)  # why they meet
     pdf = page.request.get(page.url + "?format=pdf")
@@ -495,12 +407,12 @@ def test_organiser_plans_reviews_and_publishes_a_conference(live, browser) -> No
     assert sheet.ok and sheet.body().startswith(b"PK")  # a zip: the workbook
     page.goto(base + "/filer/summary.html")
     assert page.locator("svg").count() == 2
-    _check_accessibility(page)
+    check_accessibility(page)
 
     response = page.goto(live + "/vurdering")  # another role's page
     assert response.status == 403
     assert page.get_by_role("heading", level=1).inner_text() == "Ingen tilgang"
-    _check_accessibility(page)
+    check_accessibility(page)
     page.close()
 
 
