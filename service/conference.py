@@ -1,21 +1,26 @@
-"""Conference scheduling as a service: participants from CSV, affinities from the matcher,
-the solver of ``matcher.scheduling``, and the files organisers hand out (SPEC §8).
+"""Conference scheduling as a service: participants from a spreadsheet, affinities from the
+matcher, the solver of ``matcher.scheduling``, and the files organisers hand out (SPEC §8).
 
-Participants CSV columns: ``id, side`` (``municipal`` | ``entrepreneur``), ``name,
-organisation, description, themes, max_meetings, min_meetings, unavailable_slots, avoid,
-want`` (lists ``;``-separated, slots from 1, ``avoid``/``want`` hold other participants' ids);
-an entrepreneur row may give ``entrepreneur_id`` (an existing profile) instead of a text.
+The participants file is CSV (``;`` or ``,`` between columns, UTF-8 with or without BOM or
+Windows-1252, as Norwegian Excel saves it) or XLSX. Its header names the columns, in Norwegian
+or English (``COLUMNS``): ``id``, ``type``/``side`` (``kommune`` | ``entreprenør``), ``navn``,
+``organisasjon``, ``beskrivelse``, ``temaer``, ``maks_møter``, ``min_møter``, ``opptatt``,
+``ikke_møte``, ``vil_møte``, ``profil`` (an existing entrepreneur profile instead of a text).
+Lists are separated by ``;`` or ``,``; slots are numbered from 1 and may be ranges (``1-3``).
+Rows are numbered as the spreadsheet shows them: the header is row 1.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import html
 import io
 import json
+import re
 import shutil
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -33,29 +38,108 @@ from matcher.text import normalise
 from models.importing import ImportValidationError, RowError
 from models.tables import Conference, Meeting
 from models.tables import Participant as ParticipantRow
+from models.validation import CONTROL, CONTROL_PROBLEM
 from models.vocabulary import THEMES
+from service import formatting
 from service.matching import RECORD_ROLE, IndexStore, entrepreneur_text, find_entrepreneur
 from service.plots import bar_chart_svg
 
-COLUMNS = (
-    "id",
-    "side",
-    "name",
-    "organisation",
-    "description",
-    "themes",
-    "max_meetings",
-    "min_meetings",
-    "unavailable_slots",
-    "avoid",
-    "want",
-    "entrepreneur_id",
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the participants file: ``key`` is the English name (also accepted),
+    ``name`` the Norwegian one of the template, ``aliases`` other names people write."""
+
+    key: str
+    name: str
+    meaning: str
+    aliases: tuple[str, ...] = ()
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "id",
+        "id",
+        "Kort, unik id for deltakeren, f.eks. k1 eller e1 (brukes i ikke_møte og vil_møte).",
+        ("nr",),
+    ),
+    Column(
+        "side",
+        "type",
+        "kommune (ansatte i kommune, bydel eller etat) eller entreprenør.",
+        ("rolle", "side"),
+    ),
+    Column("name", "navn", "Navnet på personen eller entreprenøren."),
+    Column("organisation", "organisasjon", "Bydel, etat, kommune eller firma.", ("org",)),
+    Column(
+        "description",
+        "beskrivelse",
+        "Hva de trenger eller tilbyr, med egne ord. Brukes til å finne dem som passer sammen.",
+        ("tekst",),
+    ),
+    Column(
+        "themes",
+        "temaer",
+        "Ett eller flere temaer, skilt med komma, f.eks. «Eldre, Frivillighet».",
+        ("tema",),
+    ),
+    Column(
+        "max_meetings",
+        "maks_møter",
+        "Høyst så mange møter (tom: så mange som tidsluker).",
+        ("maks", "maks_antall_møter", "høyst_møter"),
+    ),
+    Column(
+        "min_meetings",
+        "min_møter",
+        "Minst så mange møter (brukes for entreprenører; tom: 0).",
+        ("minst_møter", "min_antall_møter"),
+    ),
+    Column(
+        "unavailable_slots",
+        "opptatt",
+        "Tidsluker de ikke kan, f.eks. «1, 2» eller «5-6». Tidsluke 1 er den første.",
+        ("ikke_ledig", "opptatte_tidsluker"),
+    ),
+    Column(
+        "avoid",
+        "ikke_møte",
+        "Id-ene til dem de ikke skal møte (inhabilitet, pågående anskaffelse).",
+        ("skal_ikke_møte", "unngå"),
+    ),
+    Column("want", "vil_møte", "Id-ene til dem de ønsker å møte.", ("ønsker", "ønsker_å_møte")),
+    Column(
+        "entrepreneur_id",
+        "profil",
+        "For entreprenører med profil i Brobygger: profilens id. Da kan navn, beskrivelse "
+        "og temaer stå tomme.",
+        ("entreprenør_id", "entreprenørprofil", "profil_id"),
+    ),
 )
 SIDES = ("municipal", "entrepreneur")
+SIDE_NAMES = {"municipal": "kommune", "entrepreneur": "entreprenør"}
 MAX_ROWS = 5000
+# Column limits of the participant table (models.tables.Participant).
+MAX_LENGTH = {"id": 100, "name": 200, "organisation": 200, "description": 5000}
 # The text and theme parts of the standard ranker, rescaled to [0, 1]: place, capacity and
 # history say nothing about a conversation at a conference.
 AFFINITY_WEIGHTS = {k: DEFAULT_WEIGHTS[k] for k in ("similarity", "lexical", "themes")}
+
+
+def _fold(text: str) -> str:
+    """A header or value as compared: lower case, ``_`` for spaces and dashes, æøå in ASCII
+    (``Maks møter``, ``maks_moter`` and ``MAKS-MØTER`` are the same column)."""
+    text = text.strip().strip("\ufeff").lower()
+    text = text.replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    return re.sub(r"[\s\-_]+", "_", text).strip("_")
+
+
+_COLUMN_BY_NAME = {_fold(n): c for c in COLUMNS for n in (c.key, c.name, *c.aliases)}
+_SIDE_BY_NAME = {
+    **{_fold(n): "municipal" for n in ("municipal", "kommune", "kommuneansatt", "bydel", "etat")},
+    **{_fold(n): "entrepreneur" for n in ("entrepreneur", "entreprenør", "sosial entreprenør")},
+}
+_THEME_BY_NAME = {_fold(n): slug for slug, label in THEMES.items() for n in (slug, label)}
 
 
 @dataclass
@@ -77,20 +161,12 @@ class Participant:
 
 
 def _items(value: str) -> list[str]:
-    return [v.strip() for v in (value or "").split(";") if v.strip()]
+    return [v.strip() for v in re.split(r"[;,\n]", value or "") if v.strip()]
 
 
-class _XlsxRows:
-    """The first sheet of a workbook as a DictReader: header row, then one dict per row."""
+# -- reading the file: rows as the spreadsheet numbers them --------------------------------------
 
-    def __init__(self, rows: list[list[str]]) -> None:
-        self.fieldnames = rows[0] if rows else []
-        self._rows = rows[1:]
-
-    def __iter__(self) -> Any:
-        for row in self._rows:
-            if any(row):
-                yield dict(zip(self.fieldnames, row, strict=False))
+Rows = list[tuple[int, list[str]]]  # (row number as the spreadsheet shows it, cells)
 
 
 def _cell(value: Any) -> str:
@@ -101,7 +177,7 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _xlsx_rows(raw: bytes) -> _XlsxRows:
+def _xlsx_rows(raw: bytes) -> Rows:
     from openpyxl import load_workbook
 
     try:
@@ -111,72 +187,212 @@ def _xlsx_rows(raw: bytes) -> _XlsxRows:
             [RowError(0, "", "filen kan ikke leses som et Excel-ark (.xlsx)")]
         ) from exc
     sheet = book.worksheets[0]
-    rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    rows: Rows = []
+    for row in sheet.iter_rows():
+        cells = [c for c in row if getattr(c, "row", None)]
+        if cells:
+            rows.append((cells[0].row, [_cell(c.value) for c in row]))
     book.close()
-    return _XlsxRows(rows)
+    return rows
 
 
-def read_participants(path: Path, session: Session | None, slots: int) -> list[Participant]:
-    """Read and validate the participants file; every problem is reported, row by row, and
-    nothing is used unless the whole file is valid."""
+def _decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or, failing that, Windows-1252 (what Norwegian Excel writes
+    for «CSV (semikolonseparert)»); UTF-16 when it starts with its BOM («Unicode-tekst»)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise ImportValidationError(
+            [
+                RowError(
+                    0,
+                    "",
+                    "tegnene i filen kan ikke leses (verken UTF-8 eller Windows-1252); "
+                    "lagre den fra Excel som «CSV UTF-8 (kommadelt)»",
+                )
+            ]
+        ) from exc
+
+
+def _delimiter(text: str) -> str:
+    """The column separator, from the header line: ``;`` (Norwegian Excel), ``,`` or tab."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = re.sub(r'"[^"]*"', "", header)
+    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv_rows(raw: bytes) -> Rows:
+    text = _decode(raw)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        return [(n, [c.strip() for c in cells]) for n, cells in enumerate(reader, start=1)]
+    except csv.Error as exc:
+        raise ImportValidationError(
+            [RowError(0, "", f"filen kan ikke leses som CSV ({exc})")]
+        ) from exc
+
+
+def file_rows(path: Path) -> Rows:
+    """The rows of a participants file (``.csv``/``.txt`` or ``.xlsx``), numbered as the
+    spreadsheet shows them."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportValidationError([RowError(0, "", f"finner ikke filen {path}")]) from exc
-    if path.suffix.lower() == ".xlsx":
-        reader: Any = _xlsx_rows(raw)
-    elif path.suffix.lower() in (".csv", ".txt"):
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise ImportValidationError([RowError(0, "", "filen er ikke UTF-8-kodet")]) from exc
-        reader = csv.DictReader(io.StringIO(text))
-    else:
-        raise ImportValidationError(
-            [RowError(0, "", f"ukjent filtype «{path.suffix or path.name}»; bruk .csv eller .xlsx")]
-        )
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return _xlsx_rows(raw)
+    if suffix in (".csv", ".txt"):
+        return _csv_rows(raw)
+    raise ImportValidationError(
+        [RowError(0, "", f"ukjent filtype «{path.suffix or path.name}»; bruk .csv eller .xlsx")]
+    )
+
+
+def read_participants(path: Path, session: Session | None, slots: int) -> list[Participant]:
+    """Read and validate the participants file; every problem is reported with its row (as
+    the spreadsheet numbers it), column and reason, and nothing is used unless the whole
+    file is valid."""
+    return parse_participants(file_rows(path), session, slots)
+
+
+def _slot_items(value: str, slots: int) -> tuple[list[int], list[str]]:
+    """``1, 3-4`` as [1, 3, 4]; the items that are not slots come back as problems."""
+    out: list[int] = []
+    bad: list[str] = []
+    for item in _items(value):
+        low, dash, high = item.replace("–", "-").partition("-")
+        low, high = low.strip(), high.strip()
+        if dash and low.isdigit() and high.isdigit() and int(low) <= int(high):
+            span = range(int(low), int(high) + 1)
+        elif not dash and low.isdigit():
+            span = range(int(low), int(low) + 1)
+        else:
+            bad.append(f"«{item}» er ikke en tidsluke fra 1 til {slots}")
+            continue
+        if span.start < 1 or span.stop - 1 > slots:
+            bad.append(f"«{item}» er ikke en tidsluke fra 1 til {slots}")
+        else:
+            out.extend(span)
+    return out, bad
+
+
+def parse_participants(rows: Rows, session: Session | None, slots: int) -> list[Participant]:
+    """Participants from the rows of a file (header first); see the module docstring."""
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    if not rows:
+        raise ImportValidationError([RowError(0, "", "filen inneholder ingen deltakere")])
+    header_row, header = rows[0]
     errors: list[RowError] = []
-    missing = [c for c in ("id", "side", "name") if c not in (reader.fieldnames or [])]
+    where: dict[str, int] = {}  # column key -> index in the row
+    label: dict[str, str] = {}  # column key -> its name as the file writes it
+    blank: list[int] = []  # columns without a name
+    for i, name in enumerate(header):
+        column = _COLUMN_BY_NAME.get(_fold(name))
+        if not name.strip():
+            blank.append(i)
+        elif column is None:
+            errors.append(
+                RowError(
+                    header_row,
+                    name,
+                    "ukjent kolonne (gyldige: " + ", ".join(c.name for c in COLUMNS) + ")",
+                )
+            )
+        elif column.key in where:
+            errors.append(
+                RowError(
+                    header_row,
+                    name,
+                    f"betyr det samme som kolonnen «{label[column.key]}»; bruk bare én av dem",
+                )
+            )
+        else:
+            where[column.key], label[column.key] = i, name.strip()
+    # messages name a missing column in the language of the file's other headers
+    named = [k for k in label if k != "id"]
+    english = bool(named) and all(_fold(label[k]) == _fold(k) for k in named)
+    for c in COLUMNS:
+        label.setdefault(c.key, c.key if english else c.name)
+    missing = [label[k] for k in ("id", "side", "name") if k not in where]
     if missing:
-        raise ImportValidationError([RowError(0, "", f"mangler kolonnene {', '.join(missing)}")])
-    unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
-    for c in unknown:
-        errors.append(RowError(0, c, f"ukjent kolonne (gyldige: {', '.join(COLUMNS)})"))
+        names = ", ".join(f"«{m}»" for m in missing)
+        errors.append(RowError(header_row, "", f"mangler kolonnene {names}"))
+        raise ImportValidationError(errors)
+
     out: list[Participant] = []
     seen: set[str] = set()
-    for n, row in enumerate(reader, start=1):
-        if n > MAX_ROWS:
-            errors.append(RowError(n, "", f"for mange rader (maks {MAX_ROWS})"))
+    for count, (n, cells) in enumerate(rows[1:], start=1):
+        if count > MAX_ROWS:
+            errors.append(RowError(n, "", f"for mange rader (høyst {MAX_ROWS} deltakere)"))
             break
 
-        def fail(name: str, reason: str, n: int = n) -> None:
-            errors.append(RowError(n, name, reason))
+        def fail(key: str, reason: str, n: int = n) -> None:
+            errors.append(RowError(n, label.get(key, key), reason))
 
-        def number(name: str, row: dict[str, Any] = row) -> int | None:
-            value = (row.get(name) or "").strip()
-            if not value:
-                return None
-            if not value.isdigit():
-                fail(name, "må være et helt tall")
-                return None
-            return int(value)
+        def value(key: str, cells: list[str] = cells) -> str:
+            i = where.get(key)
+            return cells[i].strip() if i is not None and i < len(cells) else ""
 
-        pid = (row.get("id") or "").strip()
-        side = (row.get("side") or "").strip()
-        name = (row.get("name") or "").strip()
+        def number(key: str) -> int | None:
+            text = value(key)
+            if not text:
+                return None
+            if not text.isdigit():
+                fail(key, f"«{text}» må være et helt tall")
+                return None
+            return int(text)
+
+        if len(cells) > len(header) and any(cells[len(header) :]):
+            errors.append(
+                RowError(
+                    n,
+                    "",
+                    f"raden har {len(cells)} celler, men overskriften bare {len(header)} "
+                    "kolonner (sjekk skilletegn og anførselstegn)",
+                )
+            )
+        for i in blank:
+            if i < len(cells) and cells[i]:
+                errors.append(RowError(n, "", f"verdien «{cells[i]}» står i en kolonne uten navn"))
+        for key, i in where.items():
+            if i < len(cells) and CONTROL.search(cells[i]):
+                fail(key, CONTROL_PROBLEM)
+        for key, most in MAX_LENGTH.items():
+            if len(value(key)) > most:
+                fail(key, f"er lengre enn {most} tegn")
+        pid = value("id")
+        raw_side = value("side")
+        side = _SIDE_BY_NAME.get(_fold(raw_side), "")
+        name = value("name")
         if not pid:
             fail("id", "mangler")
         elif pid in seen:
             fail("id", f"«{pid}» er brukt før i filen")
         seen.add(pid)
-        if side not in SIDES:
-            fail("side", f"«{side}» er ikke gyldig (gyldige: municipal, entrepreneur)")
-        themes = _items(row.get("themes") or "")
-        for t in themes:
-            if t not in THEMES:
-                fail("themes", f"ukjent tema «{t}»")
-        description = (row.get("description") or "").strip()
-        ent_key = (row.get("entrepreneur_id") or "").strip()
+        if not side:
+            fail(
+                "side",
+                (f"«{raw_side}» er ikke gyldig" if raw_side else "mangler")
+                + " (skriv kommune eller entreprenør)",
+            )
+        themes = []
+        for t in _items(value("themes")):
+            slug = _THEME_BY_NAME.get(_fold(t))
+            if slug is None:
+                fail("themes", f"ukjent tema «{t}» (gyldige: {', '.join(THEMES.values())})")
+            elif slug not in themes:
+                themes.append(slug)
+        description = value("description")
+        ent_key = value("entrepreneur_id")
         ent_db_id = None
         if ent_key and side == "entrepreneur":
             ent = find_entrepreneur(session, ent_key) if session is not None else None
@@ -187,48 +403,50 @@ def read_participants(path: Path, session: Session | None, slots: int) -> list[P
                 description = description or entrepreneur_text(ent)
                 themes = themes or list(ent.themes)
                 name = name or ent.name
+        elif ent_key and side == "municipal":
+            fail("entrepreneur_id", "gjelder bare entreprenører")
         if not name:
             fail("name", "mangler")
-        if not description and not themes:
-            fail("description", "mangler (eller oppgi temaer eller entrepreneur_id)")
-        slots_out = []
-        for v in _items(row.get("unavailable_slots") or ""):
-            if not v.isdigit() or not 1 <= int(v) <= slots:
-                fail("unavailable_slots", f"«{v}» er ikke en tidsluke fra 1 til {slots}")
-            else:
-                slots_out.append(int(v))
+        if not description and not themes and not value("themes"):  # a bad theme: said above
+            fail(
+                "description",
+                f"mangler (eller fyll ut «{label['themes']}» eller «{label['entrepreneur_id']}»)",
+            )
+        busy, bad = _slot_items(value("unavailable_slots"), slots)
+        for reason in bad:
+            fail("unavailable_slots", reason)
         max_m, min_m = number("max_meetings"), number("min_meetings")
         if max_m is not None and min_m is not None and min_m > max_m:
-            fail("min_meetings", "er større enn max_meetings")
+            fail("min_meetings", f"er større enn «{label['max_meetings']}» ({min_m} > {max_m})")
         out.append(
             Participant(
                 id=pid,
                 side=side,
                 name=name,
-                organisation=(row.get("organisation") or "").strip(),
+                organisation=value("organisation"),
                 text=normalise(f"{name}. {description}"),
                 description=description,
                 entrepreneur_id=ent_db_id,
                 themes=themes,
                 max_meetings=max_m,
                 min_meetings=min_m or 0,
-                unavailable=frozenset(slots_out),
-                avoid=_items(row.get("avoid") or ""),
-                want=_items(row.get("want") or ""),
+                unavailable=frozenset(busy),
+                avoid=_items(value("avoid")),
+                want=_items(value("want")),
                 row=n,
             )
         )
     ids = {p.id: p.side for p in out}
     for p in out:
-        for kind, refs in (("avoid", p.avoid), ("want", p.want)):
+        for key, refs in (("avoid", p.avoid), ("want", p.want)):
             for ref in refs:
                 if ref not in ids:
-                    errors.append(RowError(p.row, kind, f"ukjent deltaker «{ref}»"))
-                elif ids[ref] == p.side:
+                    errors.append(RowError(p.row, label[key], f"ukjent deltaker «{ref}»"))
+                elif ids[ref] == p.side and p.side:
                     errors.append(
                         RowError(
                             p.row,
-                            kind,
+                            label[key],
                             f"«{ref}» er på samme side; møter er mellom kommune og entreprenør",
                         )
                     )
@@ -237,6 +455,70 @@ def read_participants(path: Path, session: Session | None, slots: int) -> list[P
     if errors:
         raise ImportValidationError(errors)
     return out
+
+
+# -- the template organisers fill in ---------------------------------------------------------------
+
+TEMPLATE_ROWS = (
+    (
+        "k1",
+        "kommune",
+        "Kari Nordby",
+        "Bydel Grorud",
+        "Vi trenger arbeidstrening for unge voksne som står utenfor arbeid og skole.",
+        "Arbeidsinkludering, Barn og unge",
+        "4",
+        "",
+        "1-2",
+        "",
+        "e1",
+        "",
+    ),
+    (
+        "e1",
+        "entreprenør",
+        "Jobbverkstedet",
+        "Jobbverkstedet AS",
+        "Vi gir unge arbeidstrening i et ekte verksted, med tett oppfølging til jobb.",
+        "Arbeidsinkludering",
+        "5",
+        "2",
+        "",
+        "",
+        "",
+        "",
+    ),
+)
+
+
+def template_csv() -> bytes:
+    """The participants template as Norwegian Excel opens it: ``;`` between columns and
+    UTF-8 with a BOM (so æ, ø and å come out right), Norwegian headers, two example rows."""
+    buffer = io.StringIO()
+    w = csv.writer(buffer, delimiter=";")
+    w.writerow([c.name for c in COLUMNS])
+    w.writerows(TEMPLATE_ROWS)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def template_xlsx() -> bytes:
+    """The same template as an Excel workbook."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Deltakere"
+    sheet.append([c.name for c in COLUMNS])
+    for row in TEMPLATE_ROWS:
+        sheet.append([int(v) if v.isdigit() else v for v in row])
+    sheet.freeze_panes = "A2"
+    widths = (6, 12, 18, 18, 50, 30, 11, 10, 10, 10, 10, 18)
+    for letter, width in zip("ABCDEFGHIJKL", widths, strict=True):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def affinities(
@@ -316,6 +598,7 @@ class Agenda:
     slot_minutes: int
     day: date
     name: str
+    place: str = ""
 
     def times(self, slot: int) -> tuple[datetime, datetime]:
         h, m = (int(x) for x in self.start.split(":"))
@@ -355,6 +638,35 @@ def agenda_ics(agenda: Agenda, rows: list[dict[str, Any]]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+# One stylesheet for the agenda and the summary: fits a 390 px phone without scrolling
+# sideways, prints on A4; colours meet WCAG AA contrast on white.
+_PAGE_STYLE = """body{margin:0;font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+color:#1b1f24;background:#fff}main{max-width:50rem;margin:0 auto;padding:1rem}
+h1{font-size:1.6rem;line-height:1.2;margin:.5rem 0}h2{font-size:1.1rem;margin:0}
+p{margin:.25rem 0}.meta,.org,.why,.note{color:#4a5360}a{color:#0b4f8a}
+:focus-visible{outline:3px solid #1b1f24;outline-offset:2px;box-shadow:0 0 0 2px #fff}
+main,li{overflow-wrap:anywhere}
+ol.agenda{list-style:none;padding:0;margin:1rem 0}
+ol.agenda>li{border-top:1px solid #c8d0d8;padding:.6rem 0}
+@media (min-width:40rem){ol.agenda>li{display:grid;grid-template-columns:10rem 1fr;
+gap:0 1rem}ol.agenda h2{grid-row:span 2}}
+figure{margin:1.5rem 0}figcaption{font-weight:600}svg{max-width:100%;height:auto}
+table{border-collapse:collapse}td,th{padding:.2rem .5rem;text-align:left}
+@media print{main{max-width:none;padding:0}.noprint{display:none}}"""
+
+
+def _page(title: str, body: str) -> str:
+    return f"""<!doctype html>
+<html lang="nb"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{_PAGE_STYLE}</style></head>
+<body><main>
+{body}
+</main></body></html>
+"""
+
+
 def agenda_html(
     agenda: Agenda,
     name: str,
@@ -362,38 +674,40 @@ def agenda_html(
     rows: list[dict[str, Any]],
     downloads: tuple[str, str] | None = None,
 ) -> str:
+    """One person's agenda as a page for the screen (a phone too) and for printing: a list
+    of meetings with time, table, whom they meet and why."""
     e = html.escape
-    body = (
-        "".join(
-            f"<tr><td>{agenda.times(r['slot'])[0]:%H:%M}–{agenda.times(r['slot'])[1]:%H:%M}</td>"
-            f"<td>{r['table']}</td><td>{e(r['other'])}<br><small>{e(r['other_org'])}</small></td>"
-            f"<td>{e(r['why'])}</td></tr>"
-            for r in rows
+    items = []
+    for r in rows:
+        begin, end = agenda.times(r["slot"])
+        org = f', <span class="org">{e(r["other_org"])}</span>' if r["other_org"] else ""
+        items.append(
+            f'<li><h2><time datetime="{begin:%Y-%m-%dT%H:%M}">{begin:%H:%M}</time>–'
+            f'<time datetime="{end:%Y-%m-%dT%H:%M}">{end:%H:%M}</time>, bord {r["table"]}</h2>'
+            f'<p class="who">Med <strong>{e(r["other"])}</strong>{org}</p>'
+            f'<p class="why">{e(r["why"])}</p></li>'
         )
-        or '<tr><td colspan="4">Ingen møter planlagt.</td></tr>'
+    meetings = (
+        f'<ol class="agenda" aria-label="Møtene">{"".join(items)}</ol>'
+        if items
+        else "<p>Ingen møter planlagt.</p>"
     )
-    org = f" · {e(organisation)}" if organisation else ""
+    facts = (agenda.name, formatting.long_day(agenda.day), agenda.place, organisation)
+    where = " · ".join(e(x) for x in facts if x)
+    count = f"{len(rows)} møte" if len(rows) == 1 else f"{len(rows)} møter"
     links = (
         f'<p class="noprint"><a href="{e(downloads[0])}">Last ned som PDF</a> · '
         f'<a href="{e(downloads[1])}">Legg i kalenderen (.ics)</a></p>'
         if downloads
         else ""
     )
-    return f"""<!doctype html>
-<html lang="nb"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Møteplan for {e(name)} – {e(agenda.name)}</title>
-<style>body{{font:1rem/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;
-color:#1b1f24}}table{{border-collapse:collapse;width:100%}}th,td{{text-align:left;
-padding:.4rem;border-bottom:1px solid #c8d0d8;vertical-align:top}}small{{color:#4a5360}}
-@media print{{body{{margin:0}}.noprint{{display:none}}}}</style></head>
-<body><h1>Møteplan for {e(name)}</h1>
-<p>{e(agenda.name)} · {agenda.day:%d.%m.%Y}{org}</p>
-<table><thead><tr><th scope="col">Tid</th><th scope="col">Bord</th><th scope="col">Med</th>
-<th scope="col">Hvorfor</th></tr></thead><tbody>{body}</tbody></table>
-{links}<p><small>Møtene er markedsdialog, ikke tildeling av kontrakt.</small></p>
-</body></html>
-"""
+    return _page(
+        f"Møteplan for {name} – {agenda.name}",
+        f"<h1>Møteplan for {e(name)}</h1>\n"
+        f'<p class="meta">{where}</p>\n<p>{count}, {agenda.slot_minutes} minutter hvert.</p>\n'
+        f"{meetings}\n{links}"
+        '<p class="note">Møtene er markedsdialog, ikke tildeling av kontrakt.</p>',
+    )
 
 
 def agenda_pdf(agenda: Agenda, name: str, organisation: str, rows: list[dict[str, Any]]) -> bytes:
@@ -424,6 +738,114 @@ def _why(analyzer: Any, m: Participant, e: Participant) -> str:
     return "; ".join(bits) + "." if bits else "Nærliggende tekster."
 
 
+# -- how good a plan is, in words --------------------------------------------------------------
+
+
+def share_text(share: float) -> str:
+    """``99 %``; one decimal where a whole number would round a shortfall up to 100 %."""
+    return formatting.percent(share, 0 if share >= 0.9995 or round(share, 2) < 1 else 1)
+
+
+def quality_text(objective: float, upper_bound: float) -> str:
+    """``Hvor godt parene passer, samlet: 41,2 av høyst 41,5 mulige (99 % av det beste
+    mulige).`` — the objective and its bound as an organiser reads them."""
+    if upper_bound <= 0:
+        return "Ingen par passer sammen ennå."
+    share = min(1.0, objective / upper_bound)
+    return (
+        f"Hvor godt parene passer, samlet: {formatting.number(objective, 1)} av høyst "
+        f"{formatting.number(upper_bound, 1)} mulige ({share_text(share)} av det beste mulige)."
+    )
+
+
+STATUS_TEXT = {
+    "optimal": "Ingen annen plan gir bedre par innenfor kravene.",
+    "feasible": "Planen holder alle kravene; det er ikke bevist at ingen plan er bedre.",
+}
+BOUND_TEXT = (
+    "Det beste mulige regnes ut uten å ta hensyn til tidsluker og bord, så det kan være "
+    "umulig å nå helt."
+)
+
+
+def plan_text(meetings: int, objective: float, upper_bound: float, status: str) -> str:
+    """The result of a planning run in a sentence or three (CLI, page, summary)."""
+    count = f"{formatting.number(meetings)} {'møte' if meetings == 1 else 'møter'} planlagt."
+    return " ".join(
+        x for x in (count, quality_text(objective, upper_bound), STATUS_TEXT.get(status, "")) if x
+    )
+
+
+# -- the organisers' files -------------------------------------------------------------------
+
+MEETINGS_CSV = "møter.csv"
+MEETINGS_XLSX = "møter.xlsx"
+PAIRS_CSV = "alle-par.csv"
+SUMMARY_HTML = "oppsummering.html"
+SUMMARY_JSON = "oppsummering.json"
+AGENDAS = "agendaer"
+OUTPUTS = (MEETINGS_CSV, MEETINGS_XLSX, PAIRS_CSV, SUMMARY_JSON, SUMMARY_HTML, AGENDAS)
+MEETING_COLUMNS = (
+    "Tidsluke",
+    "Tid",
+    "Bord",
+    "Kommuneansatt",
+    "Organisasjon",
+    "Entreprenør",
+    "Hvor godt de passer (0–100)",
+    "Kommuneansatt-id",
+    "Entreprenør-id",
+)
+PAIR_COLUMNS = (
+    "Kommuneansatt-id",
+    "Kommuneansatt",
+    "Entreprenør-id",
+    "Entreprenør",
+    "Hvor godt de passer (0–100)",
+)
+
+
+def _score(affinity: float) -> float:
+    """An affinity (0–1, four decimals) on the 0–100 scale the pages show, losing nothing."""
+    return round(100 * affinity, 2)
+
+
+def _meeting_rows(
+    schedule: Schedule,
+    municipal: Sequence[Participant],
+    entrepreneurs: Sequence[Participant],
+    agenda: Agenda,
+) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for m in schedule.meetings:
+        mp, ep = municipal[m.municipal], entrepreneurs[m.entrepreneur]
+        begin, end = agenda.times(m.slot)
+        rows.append(
+            [
+                m.slot,
+                f"{begin:%H:%M}–{end:%H:%M}",
+                m.table,
+                mp.name,
+                mp.organisation,
+                ep.name,
+                _score(m.affinity),
+                mp.id,
+                ep.id,
+            ]
+        )
+    return rows
+
+
+def _excel_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A CSV as Norwegian Excel opens it with a double click: ``;`` between columns, UTF-8
+    with a BOM, decimal comma."""
+    with path.open("w", newline="", encoding="utf-8-sig") as f:
+        w = csv.writer(f, delimiter=";")
+        w.writerow(header)
+        for row in rows:
+            w.writerow([formatting.number(v, 2) if isinstance(v, float) else v for v in row])
+
+
 def _write_xlsx(
     path: Path,
     schedule: Schedule,
@@ -438,44 +860,23 @@ def _write_xlsx(
     sheet = book.active
     assert sheet is not None
     sheet.title = "Møter"
-    sheet.append(
-        [
-            "Tidsluke",
-            "Tid",
-            "Bord",
-            "Kommune-id",
-            "Navn",
-            "Organisasjon",
-            "Entreprenør-id",
-            "Entreprenør",
-            "Treff",
-        ]
-    )
-    for m in schedule.meetings:
-        mp, ep = municipal[m.municipal], entrepreneurs[m.entrepreneur]
-        begin, _end = agenda.times(m.slot)
-        sheet.append(
-            [
-                m.slot,
-                f"{begin:%H:%M}",
-                m.table,
-                mp.id,
-                mp.name,
-                mp.organisation,
-                ep.id,
-                ep.name,
-                m.affinity,
-            ]
-        )
+    sheet.append(list(MEETING_COLUMNS))
+    for row in _meeting_rows(schedule, municipal, entrepreneurs, agenda):
+        sheet.append(row)
+    for cell in sheet["G"][1:]:
+        cell.number_format = "0.00"  # Excel shows it with the reader's decimal sign
+    sheet.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHI", (9, 13, 6, 22, 24, 24, 12, 16, 16), strict=True):
+        sheet.column_dimensions[letter].width = width
     people = book.create_sheet("Deltakere")
-    people.append(["Id", "Side", "Navn", "Organisasjon", "Møter"])
+    people.append(["Id", "Type", "Navn", "Organisasjon", "Møter"])
     count: dict[str, int] = {}
     for m in schedule.meetings:
         for pid in (municipal[m.municipal].id, entrepreneurs[m.entrepreneur].id):
             count[pid] = count.get(pid, 0) + 1
     for p in (*municipal, *entrepreneurs):
-        side = "kommune" if p.side == "municipal" else "entreprenør"
-        people.append([p.id, side, p.name, p.organisation, count.get(p.id, 0)])
+        people.append([p.id, SIDE_NAMES[p.side], p.name, p.organisation, count.get(p.id, 0)])
+    people.freeze_panes = "A2"
     book.save(path)
 
 
@@ -506,36 +907,31 @@ def _summary_html(
     edges = np.linspace(0, 1, 11)
     chosen = np.histogram([m.affinity for m in schedule.meetings], bins=edges)[0]
     every = np.histogram(affinity.ravel(), bins=edges)[0]
+    # whole percentages: the chart's table prints its numbers as they are
     share = {
-        "Planlagte møter": [round(100 * c / max(chosen.sum(), 1), 1) for c in chosen],
-        "Alle mulige par": [round(100 * c / max(every.sum(), 1), 1) for c in every],
+        "Planlagte møter": [round(100 * c / max(chosen.sum(), 1)) for c in chosen],
+        "Alle mulige par": [round(100 * c / max(every.sum(), 1)) for c in every],
     }
     dist = bar_chart_svg(
-        "Treff (0–1) for planlagte møter og for alle par",
-        [f"{a:.1f}" for a in edges[:-1]],
+        "Hvor godt parene passer (0–100): planlagte møter og alle mulige par, i prosent",
+        [f"{round(100 * a)}–{round(100 * b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)],
         share,
         "prosent",
     )
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in schedule.notes) or "<li>Ingen.</li>"
-    return f"""<!doctype html>
-<html lang="nb"><head><meta charset="utf-8"><title>Oppsummering – {html.escape(agenda.name)}</title>
-<style>body{{font:1rem/1.5 system-ui,sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;
-color:#1b1f24}}figure{{margin:1.5rem 0}}figcaption{{font-weight:600}}td,th{{padding:.2rem .5rem;
-text-align:left}}</style></head><body>
-<h1>Møteplan: {html.escape(agenda.name)}</h1>
-<p>{agenda.day:%d.%m.%Y}. {len(schedule.meetings)} møter mellom {len(municipal)} fra kommunene og
-{len(entrepreneurs)} entreprenører. Samlet treff {schedule.objective:.2f} av høyst
-{schedule.upper_bound:.2f} (avstand {schedule.gap:.2%}; {schedule.status}).</p>
-{meetings}
-{dist}
-<h2>Ikke oppfylt</h2><ul>{notes}</ul>
-</body></html>
-"""
-
-
-OUTPUTS = frozenset(
-    {"meetings.csv", "meetings.xlsx", "affinities.csv", "summary.json", "summary.html", "agendaer"}
-)
+    e = html.escape
+    notes = "".join(f"<li>{e(n)}</li>" for n in schedule.notes) or "<li>Ingen.</li>"
+    result = plan_text(
+        len(schedule.meetings), schedule.objective, schedule.upper_bound, schedule.status
+    )
+    return _page(
+        f"Oppsummering – {agenda.name}",
+        f"<h1>Møteplan: {e(agenda.name)}</h1>\n"
+        f'<p class="meta">{e(formatting.long_day(agenda.day))}. {len(schedule.meetings)} møter '
+        f"mellom {len(municipal)} fra kommunene og {len(entrepreneurs)} entreprenører.</p>\n"
+        f"<p>{e(result)}</p>\n"
+        f'<p class="note">{e(BOUND_TEXT)}</p>\n'
+        f"{meetings}\n{dist}\n<h2>Ikke oppfylt</h2><ul>{notes}</ul>",
+    )
 
 
 def write_outputs(
@@ -552,13 +948,19 @@ def write_outputs(
         _write_outputs(folder, schedule, municipal, entrepreneurs, affinity, agenda, analyzer)
 
 
+# Names an earlier version wrote: a folder holding only them (and ours) is still ours to
+# replace whole.
+_OLD_OUTPUTS = ("meetings.csv", "meetings.xlsx", "affinities.csv", "summary.json", "summary.html")
+
+
 @contextmanager
 def _whole_folder(out: Path) -> Iterator[Path]:
     """The folder to write ``out``'s files into: a new folder beside it that then takes its
     place, so a crash leaves the previous plan (or nothing), never half of each. A folder that
     also holds other files is written into directly (it is never replaced)."""
     out = out.resolve()
-    if out.exists() and any(p.name not in OUTPUTS for p in out.iterdir()):
+    ours = {*OUTPUTS, *_OLD_OUTPUTS}
+    if out.exists() and any(p.name not in ours for p in out.iterdir()):
         yield out
         return
     new, old = out.with_name(f".{out.name}.ny"), out.with_name(f".{out.name}.gammel")
@@ -582,28 +984,24 @@ def _write_outputs(
     agenda: Agenda,
     analyzer: Any,
 ) -> None:
-    """meetings.csv, affinities.csv, summary.json and an agenda (HTML + ICS) per person."""
+    """møter.csv/.xlsx, alle-par.csv, oppsummering.json/.html and an agenda (HTML, PDF, ICS)
+    per person."""
     out.mkdir(parents=True, exist_ok=True)
-    with (out / "meetings.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["slot", "table", "municipal_id", "entrepreneur_id", "affinity"])
-        for m in schedule.meetings:
-            w.writerow(
-                [
-                    m.slot,
-                    m.table,
-                    municipal[m.municipal].id,
-                    entrepreneurs[m.entrepreneur].id,
-                    f"{m.affinity:.4f}",
-                ]
-            )
-    with (out / "affinities.csv").open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["municipal_id", "entrepreneur_id", "affinity"])
-        for i, mp in enumerate(municipal):
-            for j, ep in enumerate(entrepreneurs):
-                w.writerow([mp.id, ep.id, f"{affinity[i, j]:.4f}"])
-    _write_xlsx(out / "meetings.xlsx", schedule, municipal, entrepreneurs, agenda)
+    _excel_csv(
+        out / MEETINGS_CSV,
+        MEETING_COLUMNS,
+        _meeting_rows(schedule, municipal, entrepreneurs, agenda),
+    )
+    _excel_csv(
+        out / PAIRS_CSV,
+        PAIR_COLUMNS,
+        (
+            [mp.id, mp.name, ep.id, ep.name, _score(float(affinity[i, j]))]
+            for i, mp in enumerate(municipal)
+            for j, ep in enumerate(entrepreneurs)
+        ),
+    )
+    _write_xlsx(out / MEETINGS_XLSX, schedule, municipal, entrepreneurs, agenda)
     per_person: dict[str, list[dict[str, Any]]] = {p.id: [] for p in (*municipal, *entrepreneurs)}
     for m in schedule.meetings:
         mp, ep = municipal[m.municipal], entrepreneurs[m.entrepreneur]
@@ -617,7 +1015,7 @@ def _write_outputs(
         }
         per_person[mp.id].append({**base, "other": ep.name, "other_org": ep.organisation})
         per_person[ep.id].append({**base, "other": mp.name, "other_org": mp.organisation})
-    folder = out / "agendaer"
+    folder = out / AGENDAS
     folder.mkdir(exist_ok=True)
     index = []
     for p in (*municipal, *entrepreneurs):
@@ -635,16 +1033,17 @@ def _write_outputs(
             f'<a href="{safe}.ics">kalender</a>)</li>'
         )
     (folder / "index.html").write_text(
-        f'<!doctype html><html lang="nb"><head><meta charset="utf-8"><title>Møteplaner – '
-        f"{html.escape(agenda.name)}</title></head><body><h1>Møteplaner</h1><ul>"
-        + "".join(index)
-        + "</ul></body></html>\n",
+        _page(
+            f"Møteplaner – {agenda.name}",
+            f"<h1>Møteplaner: {html.escape(agenda.name)}</h1><ul>" + "".join(index) + "</ul>",
+        ),
         encoding="utf-8",
     )
     per_m = [sum(1 for m in schedule.meetings if m.municipal == i) for i in range(len(municipal))]
     per_e = [
         sum(1 for m in schedule.meetings if m.entrepreneur == j) for j in range(len(entrepreneurs))
     ]
+    # for programs: the keys stay in English (README: «oppsummering.json»)
     summary = {
         "objective": schedule.objective,
         "upper_bound": schedule.upper_bound,
@@ -657,11 +1056,14 @@ def _write_outputs(
         "meetings_per_municipal": {"min": min(per_m), "max": max(per_m)},
         "meetings_per_entrepreneur": {"min": min(per_e), "max": max(per_e)},
         "notes": schedule.notes,
+        "text": plan_text(
+            len(schedule.meetings), schedule.objective, schedule.upper_bound, schedule.status
+        ),
     }
-    (out / "summary.html").write_text(
+    (out / SUMMARY_HTML).write_text(
         _summary_html(schedule, municipal, entrepreneurs, affinity, agenda), encoding="utf-8"
     )
-    (out / "summary.json").write_text(
+    (out / SUMMARY_JSON).write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
 
@@ -1095,6 +1497,6 @@ def stored_files(session: Session, store: IndexStore, conf: Conference, out: Pat
         data.municipal,
         data.entrepreneurs,
         data.affinity,
-        Agenda(conf.start_time, conf.slot_minutes, conf.event_date, conf.name),
+        Agenda(conf.start_time, conf.slot_minutes, conf.event_date, conf.name, conf.place),
         store.analyzer,
     )

@@ -272,11 +272,11 @@ def test_kill_during_conference_scheduling_leaves_old_plan_or_new(home: Path,
             "--out", str(out))
 
     def whole() -> int:
-        summary = json.loads((out / "summary.json").read_text("utf-8"))
-        rows = (out / "meetings.csv").read_text("utf-8").strip().splitlines()[1:]
-        assert {p.name for p in out.iterdir()} == {"meetings.csv", "meetings.xlsx",
-                                                  "affinities.csv", "summary.json",
-                                                  "summary.html", "agendaer"}
+        summary = json.loads((out / "oppsummering.json").read_text("utf-8"))
+        rows = (out / "møter.csv").read_text("utf-8-sig").strip().splitlines()[1:]
+        assert {p.name for p in out.iterdir()} == {"møter.csv", "møter.xlsx",
+                                                  "alle-par.csv", "oppsummering.json",
+                                                  "oppsummering.html", "agendaer"}
         assert len(rows) == summary["meetings"] > 0
         return len(rows)
 
