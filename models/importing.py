@@ -66,9 +66,14 @@ class ImportValidationError(Exception):
 
 @dataclass
 class ImportResult:
+    """What an import wrote: the keys of new and of updated records, and the saved row of
+    every record in the order given (a caller that saved one record knows it by this row,
+    never by looking up the name or id it sent: the stored values are the cleaned ones)."""
+
     kind: str
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
+    rows: list[Any] = field(default_factory=list)
 
 
 # -- reading files ---------------------------------------------------------------------------
@@ -389,7 +394,7 @@ def _get_or_create_contact(
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> bool:
+def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> tuple[Entrepreneur, bool]:
     row = session.exec(
         select(Entrepreneur).where(Entrepreneur.external_id == rec["external_id"])
     ).first()
@@ -404,10 +409,10 @@ def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> bool:
                 "target_groups", "stage", "capacity", "website"):
         setattr(row, key, rec[key])
     row.contact_id = contact.id if contact else row.contact_id
-    return created
+    return row, created
 
 
-def _upsert_challenge(session: Session, rec: dict[str, Any]) -> bool:
+def _upsert_challenge(session: Session, rec: dict[str, Any]) -> tuple[Challenge, bool]:
     org = get_or_create_organisation(session, rec["organisation"])
     row = session.exec(select(Challenge).where(Challenge.external_id == rec["external_id"])).first()
     created = row is None
@@ -424,10 +429,10 @@ def _upsert_challenge(session: Session, rec: dict[str, Any]) -> bool:
                 "deadline"):
         setattr(row, key, rec[key])
     row.owner_contact_id = contact.id if contact else row.owner_contact_id
-    return created
+    return row, created
 
 
-def _upsert_contact(session: Session, rec: dict[str, Any]) -> bool:
+def _upsert_contact(session: Session, rec: dict[str, Any]) -> tuple[Contact, bool]:
     org = get_or_create_organisation(session, rec["organisation"])
     existing = _get_or_create_contact(
         session, organisation_id=org.id, name=rec["name"], email=rec["email"]
@@ -436,10 +441,10 @@ def _upsert_contact(session: Session, rec: dict[str, Any]) -> bool:
     created = existing.role is None and not existing.fields
     for key in ("name", "role", "fields", "phone", "public"):
         setattr(existing, key, rec[key])
-    return created
+    return existing, created
 
 
-UPSERTS: dict[str, Callable[[Session, dict[str, Any]], bool]] = {
+UPSERTS: dict[str, Callable[[Session, dict[str, Any]], tuple[Any, bool]]] = {
     "entrepreneurs": _upsert_entrepreneur,
     "challenges": _upsert_challenge,
     "contacts": _upsert_contact,
@@ -452,7 +457,9 @@ def import_rows(session: Session, kind: str, rows: Sequence[dict[str, Any]]) -> 
     result = ImportResult(kind=kind)
     for rec in records:
         key = rec.get("external_id") or rec.get("email") or rec.get("name") or ""
-        (result.created if UPSERTS[kind](session, rec) else result.updated).append(key)
+        row, created = UPSERTS[kind](session, rec)
+        (result.created if created else result.updated).append(key)
+        result.rows.append(row)
     session.flush()
     return result
 

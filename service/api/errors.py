@@ -48,7 +48,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: _error("Ikke innlogget, eller ugyldig eller tilbakekalt token"),
     403: _error("Rollen eller organisasjonen din har ikke tilgang"),
     404: _error("Finnes ikke (eller er ikke synlig for deg)"),
-    409: _error("Konflikt med gjeldende tilstand (f.eks. forslaget er allerede avgjort)"),
+    409: _error(
+        "Konflikt med det som er lagret: navnet eller id-en er tatt, forslaget er allerede "
+        "avgjort, eller noe viser fortsatt hit"
+    ),
     413: _error("Forespørselen er for stor"),
     422: _error("Ugyldig inndata, med ett avsnitt per felt"),
     429: _error("For mange forespørsler eller innloggingsforsøk; se Retry-After"),

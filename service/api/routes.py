@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, User
+from service import organisations
 from service.api.deps import CurrentUser, OptionalUser, RuntimeDep, SessionDep, require
 from service.api.errors import (
     ERROR_RESPONSES,
@@ -32,15 +33,21 @@ from service.api.errors import (
     Theme,
     Themes,
 )
+from service.api.links import (
+    challenge_links,
+    contact_links,
+    entrepreneur_links,
+    organisation_links,
+)
+from service.conflicts import Conflict
 from service.matching import (
     CHALLENGES,
     ENTREPRENEURS,
     discover,
     search_text,
     suggest,
-    sync_engine,
 )
-from service.records import NotAllowed, save_challenge, save_entrepreneur
+from service.records import API_INDEX_WAIT, NotAllowed, save_challenge, save_entrepreneur
 from service.schemas import (
     ChallengePublic,
     ContactPublic,
@@ -54,7 +61,7 @@ from service.schemas import (
     entrepreneur_public,
     suggestions_public,
 )
-from service.security import STAFF, can_edit_challenge, can_see_challenge, organisation_ids
+from service.security import STAFF, can_edit_challenge, can_see_challenge
 from service.workflow import MARKET_DIALOGUE
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
@@ -110,11 +117,22 @@ def _save_challenge(
 ) -> ChallengeSaved:
     data = body.model_dump(exclude={"propose"})
     try:
-        saved = save_challenge(session, rt, user, data, existing, propose=body.propose)
+        saved = save_challenge(
+            session,
+            rt,
+            user,
+            data,
+            existing,
+            propose=body.propose,
+            wait=API_INDEX_WAIT,
+            new=existing is None,
+        )
     except ImportValidationError as exc:
         raise _validation_error(exc) from exc
     except NotAllowed as exc:
         raise HTTPException(403, str(exc)) from exc
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
     ch = saved.challenge
     return ChallengeSaved(
         challenge=challenge_public(ch, _org_name(session, ch.organisation_id)),
@@ -155,15 +173,19 @@ def list_challenges(
     return Page(items=items, total=len(rows), offset=offset, limit=limit)
 
 
-@router.post("/challenges", response_model=ChallengeSaved, status_code=201, tags=["behov"])
+@router.post(
+    "/challenges",
+    response_model=ChallengeSaved,
+    status_code=201,
+    tags=["behov"],
+    openapi_extra=challenge_links(201),
+)
 def create_challenge(
     body: ChallengeIn,
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
 ) -> ChallengeSaved:
-    if body.id and session.exec(select(Challenge).where(Challenge.external_id == body.id)).first():
-        raise HTTPException(409, f"Et behov med id «{body.id}» finnes allerede.")
     return _save_challenge(session, rt, user, body, None)
 
 
@@ -293,15 +315,26 @@ def get_entrepreneur(
     return _private(session, ent) if _may_see_contact(user, ent) else entrepreneur_public(ent)
 
 
-def _upsert_entrepreneur(session: Session, rt: Any, body: EntrepreneurIn, ext: str) -> Entrepreneur:
+def _upsert_entrepreneur(
+    session: Session, rt: Any, body: EntrepreneurIn, ext: str, *, new: bool = False
+) -> Entrepreneur:
     try:
-        return save_entrepreneur(session, rt, body.model_dump(), ext)[0]
+        ent, _advice = save_entrepreneur(
+            session, rt, body.model_dump(), ext, wait=API_INDEX_WAIT, new=new
+        )
     except ImportValidationError as exc:
         raise _validation_error(exc) from exc
+    except Conflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return ent
 
 
 @router.post(
-    "/entrepreneurs", response_model=EntrepreneurPrivate, status_code=201, tags=["entreprenører"]
+    "/entrepreneurs",
+    response_model=EntrepreneurPrivate,
+    status_code=201,
+    tags=["entreprenører"],
+    openapi_extra=entrepreneur_links(201),
 )
 def create_entrepreneur(
     body: EntrepreneurIn,
@@ -311,9 +344,7 @@ def create_entrepreneur(
     external_id: Annotated[str | None, Query(max_length=100)] = None,
 ) -> EntrepreneurPrivate:
     ext = external_id or f"se-{body.org_nr}"
-    if session.exec(select(Entrepreneur).where(Entrepreneur.external_id == ext)).first():
-        raise HTTPException(409, f"En entreprenør med id «{ext}» finnes allerede.")
-    return _private(session, _upsert_entrepreneur(session, rt, body, ext))
+    return _private(session, _upsert_entrepreneur(session, rt, body, ext, new=True))
 
 
 @router.put(
@@ -368,7 +399,7 @@ class OrganisationPublic(BaseModel):
     "/organisations",
     response_model=list[OrganisationPublic],
     tags=["organisasjoner"],
-    openapi_extra=PUBLIC,
+    openapi_extra={**PUBLIC, **organisation_links(200, "/0")},
 )
 def list_organisations(session: SessionDep, user: OptionalUser) -> list[OrganisationPublic]:
     """Organisations and their contact persons per field (public contacts for everyone, all
@@ -414,92 +445,77 @@ class ContactSaved(ContactPublic):
     deputy: str | None
 
 
-def _check_contact_org(session: Session, user: User, organisation: str) -> Organisation:
-    org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
-    if user.role == "municipal" and (org is None or org.id not in organisation_ids(session, user)):
-        raise HTTPException(403, "Du kan bare endre kontaktpersoner i din egen organisasjon.")
-    if org is None:
-        raise HTTPException(404, f"Fant ikke organisasjonen «{organisation}».")
-    return org
+def _refused(exc: Exception) -> HTTPException:
+    """A refusal from service.organisations as the documented error answer."""
+    if isinstance(exc, ImportValidationError):
+        return _validation_error(exc)
+    status = {NotAllowed: 403, Conflict: 409}[type(exc)]
+    return HTTPException(status, str(exc))
 
 
-def _save_contact(session: Session, contact: Contact | None, body: ContactIn) -> ContactSaved:
-    from models.importing import import_rows as _import
+REFUSALS = (ImportValidationError, NotAllowed, Conflict)
 
-    row: dict[str, Any] = {
-        k: v
-        for k, v in body.model_dump().items()
-        if k not in ("away", "deputy_email") and v is not None and v != []
-    }
-    try:
-        if contact is not None:  # validate with the import rules, then apply to this row
-            from models.importing import validate_rows
 
-            [clean] = validate_rows("contacts", [row])
-            for key in ("name", "role", "fields", "phone", "public"):
-                setattr(contact, key, clean[key])
-            contact.email = clean["email"]
-        else:
-            _import(session, "contacts", [row])
-            contact = session.exec(
-                select(Contact).where(Contact.name == body.name).order_by(col(Contact.id).desc())
-            ).first()
-    except ImportValidationError as exc:
-        raise _validation_error(exc) from exc
-    assert contact is not None
-    deputy = None
-    if body.deputy_email:
-        deputy = session.exec(select(Contact).where(Contact.email == body.deputy_email)).first()
-        if deputy is None or deputy.id == contact.id:
-            raise HTTPException(
-                422,
-                [
-                    {
-                        "felt": "deputy_email",
-                        "feil": "fant ingen annen kontaktperson med den e-posten",
-                    }
-                ],
-            )
-    contact.away, contact.deputy_id = body.away, deputy.id if deputy else None
-    session.commit()
+def _contact_saved(session: Session, contact: Contact) -> ContactSaved:
+    org = session.get(Organisation, contact.organisation_id) if contact.organisation_id else None
+    deputy = session.get(Contact, contact.deputy_id) if contact.deputy_id else None
     return ContactSaved(
         **contact_public(contact).model_dump(),
         id=contact.id or 0,
-        organisation=body.organisation,
+        organisation=org.name if org else "",
         public=contact.public,
         away=contact.away,
         deputy=deputy.email if deputy else None,
     )
 
 
-@router.post("/contacts", response_model=ContactSaved, status_code=201, tags=["organisasjoner"])
+def _organisation_contact(session: Session, contact_id: int) -> Contact:
+    """A contact person of an organisation (an entrepreneur's contact is not one), or 404."""
+    contact = session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id is None:
+        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
+    return contact
+
+
+@router.post(
+    "/contacts",
+    response_model=ContactSaved,
+    status_code=201,
+    tags=["organisasjoner"],
+    openapi_extra=contact_links(201),
+)
 def create_contact(
     body: ContactIn,
     session: SessionDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
 ) -> ContactSaved:
-    _check_contact_org(session, user, body.organisation)
-    return _save_contact(session, None, body)
+    """A contact person in an organisation that exists; as with an import row, one with the
+    same e-mail (without e-mail: the same name) in that organisation is updated instead."""
+    try:
+        contact = organisations.save_contact(session, user, body.model_dump())
+    except REFUSALS as exc:
+        raise _refused(exc) from exc
+    return _contact_saved(session, contact)
 
 
-@router.put("/contacts/{contact_id}", response_model=ContactSaved, tags=["organisasjoner"])
+@router.put(
+    "/contacts/{contact_id}",
+    response_model=ContactSaved,
+    tags=["organisasjoner"],
+    openapi_extra=contact_links(200),
+)
 def update_contact(
     contact_id: IdPath,
     body: ContactIn,
     session: SessionDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
 ) -> ContactSaved:
-    contact = session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id is None:
-        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
-    org = _check_contact_org(session, user, body.organisation)
-    current = session.get(Organisation, contact.organisation_id)
-    if current is None or (
-        user.role == "municipal" and current.id not in organisation_ids(session, user)
-    ):
-        raise HTTPException(403, "Du kan bare endre kontaktpersoner i din egen organisasjon.")
-    contact.organisation_id = org.id
-    return _save_contact(session, contact, body)
+    contact = _organisation_contact(session, contact_id)
+    try:
+        contact = organisations.save_contact(session, user, body.model_dump(), contact)
+    except REFUSALS as exc:
+        raise _refused(exc) from exc
+    return _contact_saved(session, contact)
 
 
 @router.delete("/contacts/{contact_id}", status_code=204, tags=["organisasjoner"])
@@ -508,22 +524,10 @@ def delete_contact(
     session: SessionDep,
     user: Annotated[User, Depends(require("municipal", "admin"))],
 ) -> None:
-    contact = session.get(Contact, contact_id)
-    if contact is None or contact.organisation_id is None:
-        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
-    if user.role == "municipal" and contact.organisation_id not in organisation_ids(session, user):
-        raise HTTPException(403, "Du kan bare endre kontaktpersoner i din egen organisasjon.")
-    owns = session.exec(select(Challenge).where(Challenge.owner_contact_id == contact.id)).first()
-    deputy_for = session.exec(select(Contact).where(Contact.deputy_id == contact.id)).first()
-    if owns is not None or deputy_for is not None:
-        raise HTTPException(
-            409,
-            "Kontaktpersonen eier behov eller er stedfortreder; flytt "
-            "ansvaret først, eller merk personen som borte med en "
-            "stedfortreder.",
-        )
-    session.delete(contact)
-    session.commit()
+    try:
+        organisations.delete_contact(session, user, _organisation_contact(session, contact_id))
+    except REFUSALS as exc:
+        raise _refused(exc) from exc
 
 
 class OrganisationIn(BaseModel):
@@ -547,37 +551,28 @@ def _organisation_public(session: Session, o: Organisation) -> OrganisationPubli
     )
 
 
-def _apply_organisation(session: Session, org: Organisation, body: OrganisationIn) -> None:
-    from models.importing import get_or_create_organisation
-
-    org.name = body.name.strip() or org.name
-    org.kind = body.kind or org.kind
-    org.kommunenummer = body.kommunenummer or org.kommunenummer
-    if body.parent:
-        parent = get_or_create_organisation(session, body.parent)
-        if parent.id == org.id:
-            raise HTTPException(422, [{"felt": "parent", "feil": "kan ikke være seg selv"}])
-        org.parent_id = parent.id
-
-
 @router.post(
-    "/organisations", response_model=OrganisationPublic, status_code=201, tags=["organisasjoner"]
+    "/organisations",
+    response_model=OrganisationPublic,
+    status_code=201,
+    tags=["organisasjoner"],
+    openapi_extra=organisation_links(201, ""),
 )
 def create_organisation(
     body: OrganisationIn, session: SessionDep, user: Annotated[User, Depends(require("admin"))]
 ) -> OrganisationPublic:
-    from models.importing import get_or_create_organisation
-
-    if session.exec(select(Organisation).where(Organisation.name == body.name)).first():
-        raise HTTPException(409, f"Organisasjonen «{body.name}» finnes allerede.")
-    org = get_or_create_organisation(session, body.name)
-    _apply_organisation(session, org, body)
-    session.commit()
+    try:
+        org = organisations.create_organisation(session, **body.model_dump())
+    except REFUSALS as exc:
+        raise _refused(exc) from exc
     return _organisation_public(session, org)
 
 
 @router.put(
-    "/organisations/{organisation_id}", response_model=OrganisationPublic, tags=["organisasjoner"]
+    "/organisations/{organisation_id}",
+    response_model=OrganisationPublic,
+    tags=["organisasjoner"],
+    openapi_extra=organisation_links(200, ""),
 )
 def update_organisation(
     organisation_id: IdPath,
@@ -588,8 +583,10 @@ def update_organisation(
     org = session.get(Organisation, organisation_id)
     if org is None:
         raise HTTPException(404, f"Fant ikke organisasjon {organisation_id}.")
-    _apply_organisation(session, org, body)
-    session.commit()
+    try:
+        organisations.update_organisation(session, org, **body.model_dump())
+    except REFUSALS as exc:
+        raise _refused(exc) from exc
     return _organisation_public(session, org)
 
 
@@ -599,7 +596,7 @@ def _delete_unreferenced(session: Session, rt: Any, row: Any, refs: list[Any], w
         raise HTTPException(409, why)
     session.delete(row)
     session.commit()
-    sync_engine(rt.engine, rt.store)
+    rt.indexer.wait(rt.indexer.request(), API_INDEX_WAIT)
 
 
 @router.delete("/challenges/{challenge_id}", status_code=204, tags=["behov"])
@@ -653,24 +650,15 @@ def delete_entrepreneur(
 def delete_organisation(
     organisation_id: IdPath,
     session: SessionDep,
-    rt: RuntimeDep,
     user: Annotated[User, Depends(require("admin"))],
 ) -> None:
     org = session.get(Organisation, organisation_id)
     if org is None:
         raise HTTPException(404, f"Fant ikke organisasjon {organisation_id}.")
-    _delete_unreferenced(
-        session,
-        rt,
-        org,
-        [
-            select(Challenge).where(Challenge.organisation_id == org.id),
-            select(Contact).where(Contact.organisation_id == org.id),
-            select(Organisation).where(Organisation.parent_id == org.id),
-            select(User).where(User.organisation_id == org.id),
-        ],
-        "Organisasjonen har behov, kontaktpersoner, brukere eller underenheter.",
-    )
+    try:
+        organisations.delete_organisation(session, org)
+    except REFUSALS as exc:
+        raise _refused(exc) from exc
 
 
 # -- search ----------------------------------------------------------------------------------

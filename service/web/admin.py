@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.importing import get_or_create_organisation
+from models.importing import ImportValidationError
 from models.tables import (
     ApiToken,
     Challenge,
@@ -21,13 +22,15 @@ from models.tables import (
     User,
 )
 from models.vocabulary import ORGANISATION_KINDS, ROLES
+from service import organisations
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.errors import IdPath
-from service.matching import sync_engine
+from service.conflicts import Conflict, broken_rule
+from service.matching import WAITING, sync_engine
 from service.runtime import Runtime
 from service.security import UserError, create_user, issue_token, revoke_tokens
 from service.web import jobs
-from service.web.common import ROLE_LABELS, PageError, render, role
+from service.web.common import ROLE_LABELS, PageError, field_errors, render, role
 from service.web.jobs import Job
 
 router = APIRouter(include_in_schema=False)
@@ -40,6 +43,8 @@ INDEX_NAMES = {"entrepreneurs": "entreprenører", "challenges": "behov", "setnin
 
 
 def _index_text(phase: str, done: float, total: float) -> str:
+    if phase == WAITING:
+        return f"Venter på at en annen prosess blir ferdig med søkeindeksen ({done:.0f} s) …"
     if not total:
         return "Sjekker indeksen mot databasen …"
     return f"Bygger {INDEX_NAMES.get(phase, phase)}: {done:.0f} av {total:.0f} tekster."
@@ -49,8 +54,9 @@ def _reindex(rt: Runtime, full: bool) -> Callable[[Job], list[str]]:
     def work(job: Job) -> list[str]:
         reports = sync_engine(rt.engine, rt.store, progress=job.progress, rebuild=full)
         return [
-            f"{INDEX_NAMES.get(r.name, r.name).capitalize()}: {r.count} i indeksen, "
-            f"{r.added} lagt til, {r.removed} fjernet, {r.embedded} nye vektorer."
+            f"{INDEX_NAMES.get(r.name, r.name).capitalize()}: {r.count} søkbare, "
+            f"{r.added} lagt til, {r.removed} fjernet, {r.embedded} tekster lest av "
+            "språkmodellen for første gang."
             for r in reports
         ]
 
@@ -196,6 +202,7 @@ def create_user_form(
     errors: dict[str, str] = {}
     if password and len(password) < 12:
         errors["password"] = "Passordet må ha minst 12 tegn (eller la feltet stå tomt)."
+    status = 422
     if not errors:
         try:
             create_user(
@@ -207,6 +214,7 @@ def create_user_form(
                 organisation=organisation or None,
                 entrepreneur=entrepreneur or None,
             )
+            session.commit()
         except UserError as exc:
             session.rollback()
             text = str(exc).replace(" (--organisation)", "").replace(" (--entrepreneur ID)", "")
@@ -220,10 +228,14 @@ def create_user_form(
                 else "new_role"
             )
             errors[key] = text
+        except IntegrityError as exc:  # the same address saved by another request just now
+            session.rollback()
+            rule = broken_rule(exc)
+            errors["organisation" if rule.table == "organisation" else "email"] = rule.message
+            status = 409
         else:
-            session.commit()
             return RedirectResponse("/admin/brukere?melding=bruker", status_code=303)
-    return _users_page(request, session, user, errors=errors, values=values, status_code=422)
+    return _users_page(request, session, user, errors=errors, values=values, status_code=status)
 
 
 def _target(session: Session, user_id: int) -> User:
@@ -302,32 +314,17 @@ def create_organisation(
     parent: Short = "",
     kommunenummer: Short = "",
 ) -> Response:
-    values = {
-        "name": name.strip(),
-        "kind": kind,
-        "parent": parent,
-        "kommunenummer": kommunenummer.strip(),
-    }
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "Skriv navnet på organisasjonen."
-    elif session.exec(select(Organisation).where(Organisation.name == values["name"])).first():
-        errors["name"] = "Det finnes allerede en organisasjon med dette navnet."
-    if kind not in ORGANISATION_KINDS:
-        errors["kind"] = "Velg en type."
-    if values["kommunenummer"] and not (
-        len(values["kommunenummer"]) == 4 and values["kommunenummer"].isdigit()
-    ):
-        errors["kommunenummer"] = "Kommunenummeret har fire sifre, f.eks. 0301."
-    if errors:
-        return _organisations_page(
-            request, session, user, errors=errors, values=values, status_code=422
+    values = {"name": name, "kind": kind, "parent": parent, "kommunenummer": kommunenummer}
+    try:
+        organisations.create_organisation(
+            session, name=name, kind=kind, parent=parent, kommunenummer=kommunenummer
         )
-    org = Organisation(
-        name=values["name"], kind=kind, kommunenummer=values["kommunenummer"] or None
+    except ImportValidationError as exc:
+        errors, status = field_errors(exc.errors), 422
+    except Conflict as exc:
+        errors, status = {exc.field or "name": str(exc)}, 409
+    else:
+        return RedirectResponse("/admin/organisasjoner?melding=organisasjon", status_code=303)
+    return _organisations_page(
+        request, session, user, errors=errors, values=values, status_code=status
     )
-    if parent:
-        org.parent_id = get_or_create_organisation(session, parent).id
-    session.add(org)
-    session.commit()
-    return RedirectResponse("/admin/organisasjoner?melding=organisasjon", status_code=303)
