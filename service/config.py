@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = 6000
     # Closed needs unchanged this long lose their owner link and mail copies (privacy).
     retention_days: int = 730
+    # Who runs this installation (the controller in the privacy statement) and the address
+    # for feedback on accessibility and for privacy requests; shown on /om, /tilgjengelighet
+    # and /personvern, which say so plainly when they are not set.
+    operator: str = ""
+    contact_email: str = ""
     # Outgoing mail (contact handoff). Without smtp_host, mail waits in the outbox.
     smtp_host: str = ""
     smtp_port: int = 25

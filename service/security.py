@@ -239,7 +239,12 @@ def organisation_ids(session: Session, user: User) -> set[int]:
     """The organisation a municipal user belongs to and those below it (a kommune's bydeler)."""
     if user.organisation_id is None:
         return set()
-    ids, frontier = {user.organisation_id}, [user.organisation_id]
+    return organisation_and_below(session, user.organisation_id)
+
+
+def organisation_and_below(session: Session, organisation_id: int) -> set[int]:
+    """An organisation and every organisation below it (a kommune and its bydeler)."""
+    ids, frontier = {organisation_id}, [organisation_id]
     while frontier:
         children = session.exec(
             select(Organisation.id).where(col(Organisation.parent_id).in_(frontier))
@@ -272,3 +277,14 @@ def can_see_proposal(session: Session, user: User, proposal: Proposal) -> bool:
         ch = session.get(Challenge, proposal.challenge_id)
         return ch is not None and can_edit_challenge(session, user, ch)
     return False
+
+
+def can_see_entrepreneur_profile(user: User, entrepreneur: Entrepreneur) -> bool:
+    """The whole profile page of an entrepreneur, contact person included: staff, who follow
+    up the suggestions, and the entrepreneur's own users (to see what the municipality sees).
+    Other entrepreneurs and the public get only the public fields, through the API."""
+    if entrepreneur.erased_at is not None:
+        return False
+    if user.role in STAFF:
+        return True
+    return user.role == "entrepreneur" and user.entrepreneur_id == entrepreneur.id

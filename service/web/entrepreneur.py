@@ -24,6 +24,22 @@ router = APIRouter(include_in_schema=False)
 
 ENTREPRENEUR = Depends(role("entrepreneur"))
 STAGES = {"": "Ikke oppgitt", **{s: s.capitalize() for s in ENTREPRENEUR_STAGES}}
+# The profile form's labels, for the error summary (a message from the import rules, such as
+# "«123» har feil lengde", does not say which field it is about).
+LABELS = {
+    "name": "Navn på virksomheten",
+    "org_nr": "Organisasjonsnummer",
+    "description": "Hva dere tilbyr",
+    "themes": "Temaer",
+    "service_areas": "Hvor dere jobber",
+    "target_groups": "Målgrupper",
+    "stage": "Fase",
+    "capacity": "Kapasitet",
+    "language": "Språk i teksten",
+    "website": "Nettside",
+    "contact_name": "Kontaktperson",
+    "contact_email": "E-post",
+}
 
 
 def _own(session: Session, user: User) -> Entrepreneur:
@@ -73,6 +89,7 @@ def _profile_page(
         advice=advice,
         stages=STAGES,
         languages=LANGUAGES,
+        labels=LABELS,
     )
 
 

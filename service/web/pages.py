@@ -1,26 +1,38 @@
-"""Pages for everyone: open needs, public contact persons per field, log in / log out, and
-the start page of each role."""
+"""Pages for everyone: open needs, public contact persons per field, log in / log out, the
+start page of each role, and what the service is (/om) with its accessibility statement
+(/tilgjengelighet) and privacy statement (/personvern).
+
+The two statements are written from what the code does; the figures in them (session
+lifetimes, retention, log-in throttling, test viewports) come from the code and settings
+that decide them, so the text cannot drift from the behaviour."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import col, select
+from sqlmodel import Session
 
-from models.tables import Challenge, Contact, Organisation
+from models.tables import Contact
+from models.validation import CONTROL
 from models.vocabulary import THEMES
+from service import browse
 from service.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
+    RuntimeDep,
     SessionDep,
     client_address,
     set_session_cookie,
 )
 from service.security import (
+    SESSION_ABSOLUTE,
+    SESSION_IDLE,
     SESSION_LABEL,
+    THROTTLE_WINDOW,
     TooManyAttempts,
     issue_token,
     log_in,
@@ -31,34 +43,76 @@ from service.web.common import WebUser, render, safe_next, start_page
 router = APIRouter(include_in_schema=False)
 
 
+# The search fields of the two list pages: query parameter (and field id) per filter.
+FILTER_FIELDS = {"text": "sok", "organisation": "organisasjon", "theme": "tema"}
+
+
+def _filters(
+    session: Session, sok: str | None, organisasjon: str | None, tema: str | None
+) -> tuple[browse.Filters, dict[str, str], dict[str, str]]:
+    """The filters, their errors and the values to show in the form again (without control
+    characters, which have no place in a page)."""
+    found, problems = browse.filters(session, text=sok, organisation=organisasjon, theme=tema)
+    errors = {FILTER_FIELDS[k]: v for k, v in problems.items()}
+    sent = {"sok": sok, "organisasjon": organisasjon, "tema": tema}
+    return found, errors, {k: CONTROL.sub("", v or "") for k, v in sent.items()}
+
+
 @router.get("/", response_class=HTMLResponse)
 def open_needs(
-    request: Request, session: SessionDep, user: WebUser, tema: str | None = None
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    sok: str | None = None,
+    organisasjon: str | None = None,
+    tema: str | None = None,
 ) -> Response:
-    rows = session.exec(
-        select(Challenge, Organisation)
-        .join(Organisation, col(Organisation.id) == col(Challenge.organisation_id))
-        .where(Challenge.status == "open")
-        .order_by(col(Challenge.created_at).desc())
-    ).all()
-    if tema in THEMES:
-        rows = [r for r in rows if tema in r[0].themes]
-    return render(request, "needs.html", user, needs=rows, theme=tema if tema in THEMES else None)
+    """The open needs, searchable and filtered by organisation and theme (a GET form: the
+    query stays in the address, and the page works without JavaScript)."""
+    found, errors, values = _filters(session, sok, organisasjon, tema)
+    return render(
+        request,
+        "needs.html",
+        user,
+        status_code=422 if errors else 200,
+        needs=browse.open_needs(session, found),
+        filters=found,
+        errors=errors,
+        values=values,
+        organisations=browse.needs_organisations(session),
+    )
 
 
 @router.get("/kontakter", response_class=HTMLResponse)
-def contacts(request: Request, session: SessionDep, user: WebUser) -> Response:
+def contacts(
+    request: Request,
+    session: SessionDep,
+    user: WebUser,
+    sok: str | None = None,
+    organisasjon: str | None = None,
+    tema: str | None = None,
+) -> Response:
+    """The public contact persons per field, searchable and filtered like the needs."""
+    found, errors, values = _filters(session, sok, organisasjon, tema)
+    rows = browse.public_contacts(session, found)
     by_field: dict[str, list[tuple[Contact, str]]] = defaultdict(list)
-    orgs = {o.id: o.name for o in session.exec(select(Organisation))}
-    for c in session.exec(
-        select(Contact)
-        .where(col(Contact.public).is_(True), col(Contact.organisation_id).is_not(None))
-        .order_by(col(Contact.name))
-    ):
+    for c, org in rows:
         for field in c.fields or []:
-            by_field[field].append((c, orgs.get(c.organisation_id, "")))
+            if found.theme in (None, field):
+                by_field[field].append((c, org.name))
     fields = [(slug, THEMES[slug], by_field[slug]) for slug in THEMES if by_field.get(slug)]
-    return render(request, "contacts.html", user, fields=fields)
+    return render(
+        request,
+        "contacts.html",
+        user,
+        status_code=422 if errors else 200,
+        fields=fields,
+        count=len({c.id for people in by_field.values() for c, _ in people}),
+        filters=found,
+        errors=errors,
+        values=values,
+        organisations=browse.contacts_organisations(session),
+    )
 
 
 @router.get("/start")
@@ -136,3 +190,44 @@ def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] =
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+# -- what the service is, and its two statements -----------------------------------------------
+
+# When the statements were last checked against the service (change it with them).
+STATEMENTS_CHECKED = date(2026, 12, 1)
+# The screen sizes the browser tests check every page at (tests/web/helpers.py, VIEWPORTS).
+TESTED_SIZES = (("mobil", 390, 844), ("PC", 1280, 900))
+
+
+def _about(request: Request, rt: RuntimeDep, user: WebUser, name: str) -> Response:
+    settings = rt.settings
+    return render(
+        request,
+        name,
+        user,
+        operator=settings.operator,
+        contact_email=settings.contact_email,
+        retention_days=settings.retention_days,
+        session_hours=int(SESSION_ABSOLUTE.total_seconds() // 3600),
+        idle_hours=int(SESSION_IDLE.total_seconds() // 3600),
+        throttle_minutes=int(THROTTLE_WINDOW.total_seconds() // 60),
+        tested_sizes=TESTED_SIZES,
+        checked=STATEMENTS_CHECKED,
+    )
+
+
+@router.get("/om", response_class=HTMLResponse)
+def about(request: Request, rt: RuntimeDep, user: WebUser) -> Response:
+    """What Brobygger is, and how an enterprise or a municipality joins."""
+    return _about(request, rt, user, "about.html")
+
+
+@router.get("/tilgjengelighet", response_class=HTMLResponse)
+def accessibility(request: Request, rt: RuntimeDep, user: WebUser) -> Response:
+    return _about(request, rt, user, "accessibility.html")
+
+
+@router.get("/personvern", response_class=HTMLResponse)
+def privacy(request: Request, rt: RuntimeDep, user: WebUser) -> Response:
+    return _about(request, rt, user, "privacy.html")

@@ -66,13 +66,14 @@ def chromium():
 
 
 def check_accessibility(page) -> None:
+    """axe-core on the page as it is now: no violation of any impact (minor and moderate
+    ones are real barriers too, and a list that is never empty stops being read)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    serious = [v for v in results.response["violations"]
-               if v.get("impact") in ("serious", "critical")]
-    assert not serious, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3])
-                         for v in serious]
+    violations = results.response["violations"]
+    assert not violations, [(v["id"], v["impact"], v["help"],
+                             [n["target"] for n in v["nodes"]][:3]) for v in violations]
 
 
 def shot(page, name: str, element=None) -> None:

@@ -10,9 +10,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from models.db import session_scope
-from models.tables import Challenge, Proposal
+from models.tables import Challenge, Entrepreneur, Proposal, User
 from service.app import create_app
 from service.config import Settings
+from service.matching import sync_engine
+from service.privacy import erase_entrepreneur
 from service.runtime import DEMO_PASSWORD, DEMO_USERS, seed_demo_proposals, seed_demo_users
 from tests.conftest import demo_runtime
 
@@ -32,7 +34,17 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         other = session.exec(select(Challenge).where(
             Challenge.external_id == "ch-asker-praktisk-hjelp")).one()
         proposal = session.exec(select(Proposal).where(Proposal.challenge_id == own.id)).first()
-        ids = {"own": own.id, "other": other.id, "proposal": proposal.id}
+        mine = session.exec(select(User).where(User.role == "entrepreneur")).one().entrepreneur_id
+        # an entrepreneur with proposals, erased on request: a tombstone for the audit log
+        erased = session.exec(select(Proposal).where(
+            Proposal.entrepreneur_id != mine, Proposal.entrepreneur_id != proposal.entrepreneur_id,
+            Proposal.challenge_id != own.id)).first().entrepreneur_id
+        erase_entrepreneur(session, session.get(Entrepreneur, erased))
+        someone = session.exec(select(Entrepreneur.id).where(
+            Entrepreneur.id != mine, Entrepreneur.id != erased)).first()
+        ids = {"own": own.id, "other": other.id, "proposal": proposal.id,
+               "my_profile": mine, "a_profile": someone, "erased_profile": erased}
+    sync_engine(rt.engine, rt.store)
     app = create_app(rt)
     clients = {}
     for role in ROLES:
@@ -48,10 +60,19 @@ def world(tmp_path_factory: pytest.TempPathFactory):
 
 
 ALL = set(ROLES)
+STAFF = {"admin", "reviewer", "municipal", "organiser"}
 PAGES = [
     ("/", ALL),
+    ("/?sok=eldre&organisasjon=Oslo+kommune&tema=eldre", ALL),
     ("/kontakter", ALL),
+    ("/kontakter?sok=berit&tema=eldre", ALL),
+    ("/om", ALL),
+    ("/tilgjengelighet", ALL),
+    ("/personvern", ALL),
+    ("/entrepreneurer/{a_profile}", STAFF),
+    ("/entrepreneurer/{my_profile}", STAFF | {"entrepreneur"}),
     ("/behov/{own}", ALL),
+    ("/behov/{own}/forslag-status", {"municipal", "reviewer", "admin"}),
     ("/mine-behov", {"municipal", "admin"}),
     ("/behov/nytt", {"municipal", "admin"}),
     ("/behov/{own}/endre", {"municipal", "admin"}),
@@ -69,6 +90,8 @@ PAGES = [
     ("/admin/indeks/status", {"admin"}),
     ("/konferanser", {"organiser", "admin"}),
     ("/konferanser/ny", {"organiser", "admin"}),
+    ("/konferanser/ny/mal.csv", {"organiser", "admin"}),
+    ("/konferanser/ny/mal.xlsx", {"organiser", "admin"}),
 ]
 
 
@@ -85,6 +108,35 @@ def test_page_role_matrix(world, path: str, allowed: set[str]) -> None:
         else:
             assert r.status_code in (403, 404), (role, url, r.status_code)
             assert "Ingen tilgang" in r.text or "Fant ikke" in r.text
+
+
+def test_an_erased_entrepreneur_has_no_profile_page(world) -> None:
+    clients, ids = world
+    for role in ROLES:
+        r = clients[role].get(f"/entrepreneurer/{ids['erased_profile']}")
+        if role == "public":
+            assert r.status_code == 303 and r.headers["location"].startswith("/logg-inn?neste=")
+        else:
+            assert r.status_code == 404 and "Fant ikke entreprenøren" in r.text, role
+    assert clients["admin"].get("/entrepreneurer/2147483647").status_code == 404
+
+
+def test_bad_search_input_is_a_norwegian_message_not_an_error(world) -> None:
+    clients, _ = world
+    public = clients["public"]
+    for path in ("/", "/kontakter"):
+        for query, message in (
+            ({"sok": "x" * 201}, "Søket er for langt"),
+            ({"sok": "a\x00b"}, "tegn som ikke kan søkes etter"),
+            ({"sok": "\x1b[31m"}, "tegn som ikke kan søkes etter"),
+            ({"organisasjon": "Finnes ikke"}, "Velg en kommune, bydel eller etat"),
+            ({"organisasjon": "x" * 5000}, "Velg en kommune, bydel eller etat"),
+            ({"tema": "<script>"}, "Velg et tema fra listen"),
+        ):
+            r = public.get(path, params=query)
+            assert r.status_code == 422, (path, query, r.status_code)
+            assert message in r.text and 'aria-invalid="true"' in r.text
+            assert "\x00" not in r.text and "<script>" not in r.text
 
 
 FORMS = [
