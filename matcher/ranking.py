@@ -12,7 +12,8 @@ Features (weight) and meaning:
   weighted by idf) found in the candidate;
 - ``themes`` (0.25): share of the searching record's themes the candidate also has;
 - ``area`` (0.08): 1 if the candidate works where the need is (bydel, kommune, Oslo for a
-  bydel), 0.7 for the whole country, else 0. A preference, never a filter;
+  bydel, any bydel for a need of Oslo as a whole), 0.7 for the whole country, else 0. A
+  preference, never a filter;
 - ``target_groups`` (0.03): share of the searching record's target groups the candidate names;
 - ``capacity`` (0.02): room for another partnership, 1 - active / capacity; 0.5 if unknown;
 - ``history`` (0.02): reviewers' earlier decisions on this candidate,
@@ -36,6 +37,10 @@ from typing import Any
 import numpy as np
 
 WHOLE_COUNTRY = "Hele landet"
+# The place-name convention of the import format (SPEC §6): "Bydel <name>" is one of Oslo's
+# bydeler, so it lies in Oslo.
+OSLO = "Oslo"
+BYDEL_PREFIX = "Bydel "
 
 SIMILARITY_FLOOR = 0.70
 SIMILARITY_CEILING = 0.95
@@ -146,6 +151,12 @@ def area_fit(service_areas: Sequence[str], place: Place | None) -> tuple[float, 
     covered = areas & place.names()
     if covered:
         return 1.0, f"Arbeider i {sorted(covered)[0]}"
+    if place.kommune == OSLO and place.bydel is None:
+        # A need of Oslo as a whole (an etat, the city): a bydel of Oslo is in Oslo.
+        bydeler = sorted(a for a in areas if a.startswith(BYDEL_PREFIX))
+        if bydeler:
+            more = f" og {len(bydeler) - 2} til" if len(bydeler) > 2 else ""
+            return 1.0, f"Arbeider i Oslo ({', '.join(bydeler[:2])}{more})"
     if WHOLE_COUNTRY in areas:
         return 0.7, "Arbeider i hele landet"
     where = place.bydel or place.kommune
@@ -385,12 +396,36 @@ SENTENCE_WORD_BONUS = 0.02
 def key_phrases(
     source_terms: Sequence[tuple[str, str]], cand_terms: Sequence[tuple[str, str]], limit: int = 6
 ) -> list[str]:
-    """Words of the source whose stems also occur in the candidate, in source order."""
-    cand_stems = {stem for stem, _ in cand_terms}
+    """Words of the source whose stems also occur in the candidate, in source order.
+
+    Each is written as a reviewer finds it in the two texts: ``"eldre"`` when both use the
+    same word, ``"besøksvenner / besøker"`` when they share a stem in different words (here
+    the compound part "besøk"), so no word is claimed for a text that does not contain it.
+
+    Args:
+        source_terms, cand_terms: ``(stem, word)`` pairs of each text (``NorwegianAnalyzer``).
+        limit: at most this many.
+
+    Returns:
+        Display strings, the source's word first.
+    """
+    cand_words: dict[str, str] = {}
+    for stem, surface in cand_terms:
+        cand_words.setdefault(stem, surface)
+    cand_surfaces = {surface for _, surface in cand_terms}
     out: list[str] = []
     for stem, surface in source_terms:
-        if stem in cand_stems and surface not in out and len(stem) >= 3:
-            out.append(surface)
+        if stem not in cand_words or len(stem) < 3:
+            continue
+        other = surface if surface in cand_surfaces else cand_words[stem]
+        phrase = surface if other == surface else f"{surface} / {other}"
+        if phrase not in out and not any(p.split(" / ")[0] == surface for p in out):
+            out.append(phrase)
         if len(out) >= limit:
             break
     return out
+
+
+def phrase_words(phrases: Sequence[str]) -> list[str]:
+    """Every word named in ``key_phrases`` output (both sides of ``"a / b"``), to highlight."""
+    return [w for p in phrases for w in p.split(" / ") if w]

@@ -16,6 +16,7 @@ from matcher.ranking import (
     equal_treatment,
     gini,
     key_phrases,
+    phrase_words,
     rescale_similarity,
     score_candidates,
 )
@@ -126,3 +127,22 @@ def test_best_sentence_pair_and_key_phrases() -> None:
     a = NorwegianAnalyzer()
     phrases = key_phrases(a.terms(" ".join(src)), a.terms(" ".join(cand)))
     assert phrases == ["eldre", "hjemme"]
+
+
+def test_a_need_of_oslo_as_a_whole_is_covered_by_oslos_bydeler() -> None:
+    etat = Place(bydel=None, kommune="Oslo")  # e.g. Bymiljøetaten: Oslo, no bydel
+    score, text = area_fit(["Bydel Alna", "Bydel Grorud", "Bydel Stovner"], etat)
+    assert score == 1.0 and text == "Arbeider i Oslo (Bydel Alna, Bydel Grorud og 1 til)"
+    assert area_fit(["Asker"], etat) == (0.0, "Arbeider ikke i Oslo (Asker)")
+    # a bydel's need is not covered by another bydel
+    assert area_fit(["Bydel Alna"], GRORUD)[0] == 0.0
+
+
+def test_key_phrases_name_the_word_each_text_uses() -> None:
+    a = NorwegianAnalyzer()
+    need = a.terms("Vi ønsker besøksvenner for eldre som er ensomme.")
+    offer = a.terms("Vi besøker eldre som er ensomme hjemme.")
+    # "besøksvenner" shares only the compound part "besøk" with the offer's "besøker"
+    assert key_phrases(need, offer) == ["besøksvenner / besøker", "eldre", "ensomme"]
+    assert phrase_words(["besøksvenner / besøker", "eldre"]) == [
+        "besøksvenner", "besøker", "eldre"]
