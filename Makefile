@@ -56,7 +56,7 @@ test-slow: $(VENV)/.dev-stamp system-deps lint
 screenshots: $(VENV)/.dev-stamp system-deps
 	rm -rf docs/screenshots
 	BROBYGGER_SCREENSHOTS=$(CURDIR)/docs/screenshots HF_HUB_OFFLINE=1 \
-		$(BIN)/pytest -q tests/web/test_browser.py
+		$(BIN)/pytest -q tests/web/test_browser.py tests/web/test_browser_conference.py tests/web/test_browser_pages.py
 
 # Benchmarks (docs/PERFORMANCE.md). `make bench` measures everything and renews docs/perf/
 # (about an hour on two cores, most of it the 1M-vector index); `make bench QUICK=1` runs

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
 
@@ -27,9 +27,11 @@ from service.api.errors import ERROR_RESPONSES, norwegian, validation_failed
 from service.api.privacy import router as privacy_router
 from service.api.proposals import router as proposals_router
 from service.api.routes import router
+from service.conflicts import broken_rule
+from service.locks import BUSY_MESSAGE, IndexBusy
 from service.mail import OutboxWorker
 from service.runtime import Runtime, open_runtime
-from service.web import admin, conferences, entrepreneur, needs, pages, review
+from service.web import admin, conferences, entrepreneur, needs, pages, profiles, review
 from service.web.common import HERE as WEB_DIR
 from service.web.common import LoginRequired, PageError, error_page, login_redirect
 
@@ -194,7 +196,7 @@ def invalid_input(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
         # /behov/abc or an id no row can have: the page does not exist
-        return error_page(request, PageError(404, "Fant ikke siden", "Siden finnes ikke."))
+        return error_page(request, PageError(404, *PAGE_ERRORS[404]))
     lines = "; ".join(f"{p.felt}: {p.feil}" for p in map(norwegian, exc.errors()))
     return error_page(
         request, PageError(422, "Ugyldig skjema", f"Skjemaet kunne ikke leses ({lines}).")
@@ -210,6 +212,22 @@ FRAMEWORK_ERRORS = {
 }
 
 
+# A browser gets a heading and a sentence that helps (the error page adds links onwards);
+# the API keeps the short texts above.
+PAGE_ERRORS = {
+    404: (
+        "Fant ikke siden",
+        "Vi finner ingen side på denne adressen. Lenken kan være gammel, eller adressen kan "
+        "være skrevet feil.",
+    ),
+    405: (
+        "Kan ikke åpnes slik",
+        "Denne adressen kan ikke brukes på den måten nettleseren prøvde. Gå tilbake og bruk "
+        "lenkene og knappene på siden.",
+    ),
+}
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """HTTP errors: the framework's English texts in Norwegian; a page that does not exist
     gets the Norwegian error page instead of JSON."""
@@ -218,8 +236,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
         exc = StarletteHTTPException(exc.status_code, FRAMEWORK_ERRORS[exc.detail], exc.headers)
     path = request.url.path
     if exc.status_code in (404, 405, 413) and not path.startswith(("/api/", "/static/")):
-        title = TOO_LARGE if exc.status_code == 413 else "Fant ikke siden"
-        return error_page(request, PageError(exc.status_code, title, str(exc.detail)))
+        title, text = PAGE_ERRORS.get(exc.status_code, (TOO_LARGE, str(exc.detail)))
+        return error_page(request, PageError(exc.status_code, title, text))
     return await http_exception_handler(request, exc)
 
 
@@ -231,6 +249,16 @@ def value_not_storable(request: Request, exc: Exception) -> Response:
     return answer(request, 422, "Ugyldig verdi", message)
 
 
+def rule_broken(request: Request, exc: Exception) -> Response:
+    """A write the database refused because it breaks one of its rules (a name or id that two
+    requests took at the same moment, past the services' own checks): 409 with a Norwegian
+    message, never 500. The transaction has been rolled back; nothing of it was saved."""
+    assert isinstance(exc, IntegrityError)
+    rule = broken_rule(exc)
+    log.warning("write refused by the database: %s rule on %s", rule.kind, rule.table or "?")
+    return answer(request, 409, "Kunne ikke lagres", rule.message)
+
+
 DATABASE_DOWN = "Databasen svarer ikke akkurat nå. Prøv igjen om litt."
 
 
@@ -240,6 +268,14 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
     recovers by itself when the database is back."""
     log.warning("database unavailable: %s", type(exc).__name__)
     return answer(request, 503, "Midlertidig utilgjengelig", DATABASE_DOWN, {"Retry-After": "5"})
+
+
+def index_busy(request: Request, exc: Exception) -> Response:
+    """The index or the embedding engine stayed taken past its bound (service/locks.py):
+    503 with a Norwegian message and ``Retry-After``, instead of a request that hangs."""
+    assert isinstance(exc, IndexBusy)
+    log.warning("index busy: %s", exc.what)
+    return answer(request, 503, "Midlertidig opptatt", BUSY_MESSAGE, {"Retry-After": "5"})
 
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
@@ -272,15 +308,17 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(proposals_router)
     app.include_router(conferences_router)
     app.include_router(privacy_router)
-    for web in (pages, needs, review, entrepreneur, admin, conferences):
+    for web in (pages, needs, review, entrepreneur, profiles, admin, conferences):
         app.include_router(web.router)
     app.add_exception_handler(LoginRequired, login_redirect)
     app.add_exception_handler(PageError, error_page)
     app.add_exception_handler(RequestValidationError, invalid_input)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DataError, value_not_storable)
+    app.add_exception_handler(IntegrityError, rule_broken)
     app.add_exception_handler(OperationalError, database_unavailable)
     app.add_exception_handler(InterfaceError, database_unavailable)
+    app.add_exception_handler(IndexBusy, index_busy)
     app.mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static")
 
     app.add_middleware(BodyLimit, limit=rt.settings.max_request_mb * 1_000_000)

@@ -22,7 +22,9 @@ from matcher.errors import MatcherError
 from models.db import current_revision, session_scope
 from models.importing import ImportValidationError, import_rows, read_rows
 from models.tables import Challenge, Entrepreneur
+from service.formatting import number, percent, seconds
 from service.matching import (
+    WAITING,
     discover,
     find_challenge,
     find_entrepreneur,
@@ -72,6 +74,9 @@ class _Progress:
         self._last: dict[str, int] = {}
 
     def __call__(self, name: str, done: int, total: int) -> None:
+        if name == WAITING:
+            _err(f"  Venter på at en annen prosess blir ferdig med søkeindeksen ({done} s) …")
+            return
         label = self.LABELS.get(name, name)
         pct = int(100 * done / total) if total else 100
         if self._tty:
@@ -96,7 +101,7 @@ def _sync(rt: Runtime, *, rebuild: bool = False) -> None:
             f"  Indeks {label.lower()}: {r.count} poster, {r.added} lagt til, "
             f"{r.removed} fjernet, {r.embedded} nye vektorer{extra}"
         )
-    _err(f"  Indeksen er oppdatert ({time.monotonic() - started:.1f} s).")
+    _err(f"  Indeksen er oppdatert ({seconds(time.monotonic() - started)}).")
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -277,7 +282,7 @@ def _print_suggestions(payload: Any) -> None:
     for s in payload.suggestions:
         _out(
             f"  {s.rank:>2}. {s.entrepreneur.name} ({s.entrepreneur.external_id}) – "
-            f"poeng {s.score:.3f}"
+            f"poeng {number(s.score, 3)}"
         )
         _out(f"      {s.explanation.get('summary', '')}")
 
@@ -333,7 +338,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if not payload.challenges:
         _out("  Ingen åpne behov passer ennå.")
     for d in payload.challenges:
-        _out(f"  {d.rank:>2}. {d.challenge.title} – {d.organisation} (poeng {d.score:.3f})")
+        _out(f"  {d.rank:>2}. {d.challenge.title} – {d.organisation} (poeng {number(d.score, 3)})")
         _out(f"      {d.explanation.get('summary', '')}")
         for c in d.contacts:
             bits = [b for b in (c.role, c.email, c.phone) if b]
@@ -362,18 +367,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     _out(f"{'metode':<22}{'nDCG@10':>9}{'Recall@10':>11}{'MRR':>8}")
     for method, m in report["methods"].items():
-        _out(f"{method:<22}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}{m['mrr']:>8.3f}")
+        _out(
+            f"{method:<22}{number(m['ndcg@10'], 3):>9}{number(m['recall@10'], 3):>11}"
+            f"{number(m['mrr'], 3):>8}"
+        )
     if report["by_kind"]:
         _out("\nnDCG@10 per type vanskelig tilfelle:")
         methods = [m for m in report["methods"] if m != "full+likebehandling"]
         _out(f"{'type':<12}{'behov':>6}" + "".join(f"{m:>14}" for m in methods))
         for kind, per in report["by_kind"].items():
             n = per["full"]["queries"]
-            _out(f"{kind:<12}{n:>6}" + "".join(f"{per[m]['ndcg@10']:>14.3f}" for m in methods))
+            cells = "".join(f"{number(per[m]['ndcg@10'], 3):>14}" for m in methods)
+            _out(f"{kind:<12}{n:>6}{cells}")
     t = report["threshold"]
     _out(
-        f"\nTerskel {t['threshold']:.2f}: {t['proposed']} par over terskelen, presisjon "
-        f"{t['precision']:.3f}, dekning {t['recall']:.3f} (relevant = karakter 2–3)"
+        f"\nTerskel {number(t['threshold'], 2)}: {t['proposed']} par over terskelen, presisjon "
+        f"{number(t['precision'], 3)}, dekning {number(t['recall'], 3)} (relevant = karakter 2–3)"
     )
     e = report["exposure"]
     _out(f"Eksponering, Gini over {e['entrepreneurs']} entreprenører (0 = helt jevnt):")
@@ -383,8 +392,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ):
         before, after = e[f"{key}_uten"], e[f"{key}_med"]
         _out(
-            f"  {label:<22} uten likebehandling {before['gini']:.3f} "
-            f"(maks {before['max_lists']} lister), med {after['gini']:.3f} "
+            f"  {label:<22} uten likebehandling {number(before['gini'], 3)} "
+            f"(maks {before['max_lists']} lister), med {number(after['gini'], 3)} "
             f"(maks {after['max_lists']} lister)"
         )
     return 0
@@ -406,7 +415,7 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
             _out(f"{qid} Q0 {doc} {rank} {score:.6f} {args.method}")
     _err(
         f"{len(queries)} spørsmål mot {len(corpus)} dokumenter med {args.method} "
-        f"på {time.monotonic() - started:.1f} s."
+        f"på {seconds(time.monotonic() - started)}."
     )
     return 0
 
@@ -452,7 +461,7 @@ def cmd_ranker_train(args: argparse.Namespace) -> int:
         )
         _out(
             f"På behov modellen ikke er trent på ({h['pairs']} par godkjent/avvist): "
-            f"lært {h['learned']:.3f}, standard {h['default']:.3f} riktig ordnet."
+            f"lært {number(h['learned'], 3)}, standard {number(h['default'], 3)} riktig ordnet."
         )
     return 0
 
@@ -468,7 +477,7 @@ def cmd_ranker_status(args: argparse.Namespace) -> int:
     model = current_model(rt.settings.index_dir)
     in_use = model.version if model is not None and model.active else RANKER_VERSION
     _out(f"I bruk: {in_use}. Vurderinger å lære av: {n}.")
-    _out("Standardvekter: " + ", ".join(f"{k} {v:.2f}" for k, v in DEFAULT_WEIGHTS.items()))
+    _out("Standardvekter: " + ", ".join(f"{k} {number(v, 2)}" for k, v in DEFAULT_WEIGHTS.items()))
     if model is not None:
         info = describe(model)
         state = "aktiv" if model.active else "ikke aktiv (ikke bedre enn standard)"
@@ -556,6 +565,12 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+# On SIGTERM or Ctrl+C, requests in flight get this many seconds to finish; then connections
+# are closed. No request can take longer than its bounds (service/locks.py), so the process
+# is gone seconds later.
+GRACEFUL_SHUTDOWN_S = 5
+
+
 def _serve_workers(host: str, port: int, workers: int) -> None:
     """uvicorn's supervisor with ``workers`` processes on one listening socket.
 
@@ -584,6 +599,7 @@ def _serve_workers(host: str, port: int, workers: int) -> None:
         host=host,
         port=port,
         log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
     Multiprocess(config, sockets=[sock]).run()
 
@@ -618,7 +634,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1:
         _serve_workers(args.host, args.port, args.workers)
     else:
-        uvicorn.run(create_app(rt), host=args.host, port=args.port, log_level="warning")
+        uvicorn.run(
+            create_app(rt),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
     return 0
 
 
@@ -631,7 +653,15 @@ def cmd_conference_schedule(args: argparse.Namespace) -> int:
     from datetime import date
 
     from matcher.scheduling import InfeasibleError, solve
-    from service.conference import Agenda, affinities, instance, read_participants, write_outputs
+    from service.conference import (
+        OUTPUTS,
+        Agenda,
+        affinities,
+        instance,
+        plan_text,
+        read_participants,
+        write_outputs,
+    )
 
     if args.slots < 1 or args.tables < 1 or args.slot_minutes < 1:
         raise CliError("--slots, --tables og --slot-minutes må være minst 1.")
@@ -672,7 +702,7 @@ def cmd_conference_schedule(args: argparse.Namespace) -> int:
     started = time.monotonic()
 
     def progress(step: str, share: float) -> None:
-        _err(f"  {share:>4.0%}  {step} ({time.monotonic() - started:.1f} s)")
+        _err(f"  {percent(share):>5}  {step} ({seconds(time.monotonic() - started)})")
 
     try:
         schedule = solve(inst, time_limit=args.time_limit, progress=progress)
@@ -690,16 +720,12 @@ def cmd_conference_schedule(args: argparse.Namespace) -> int:
         rt.store.analyzer,
     )
     _out(
-        f"{len(schedule.meetings)} møter planlagt. Samlet treff {schedule.objective:.2f} av "
-        f"høyst {schedule.upper_bound:.2f} (avstand {schedule.gap:.2%}, {schedule.status}, "
-        f"{schedule.seconds:.1f} s)."
+        plan_text(len(schedule.meetings), schedule.objective, schedule.upper_bound, schedule.status)
+        + f" Tok {seconds(schedule.seconds)}."
     )
     for note in schedule.notes:
         _out(f"  Merk: {note}")
-    _out(
-        f"Filer i {out}: meetings.csv, meetings.xlsx, affinities.csv, summary.json, "
-        "summary.html, agendaer/ (HTML, PDF og .ics per person)"
-    )
+    _out(f"Filer i {out}: {', '.join(OUTPUTS)}/ (HTML, PDF og .ics per person)")
     return 0
 
 

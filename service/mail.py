@@ -69,6 +69,23 @@ def reachable(session: Session, contact: Contact | None) -> Contact | None:
     return contact if contact is not None and contact.email else None
 
 
+def handoff_parties(session: Session, proposal: Proposal) -> tuple[Contact | None, Contact | None]:
+    """Who gets the introduction mails when ``proposal`` is approved: the need's owner and
+    the entrepreneur's contact person (each replaced by their deputy when away), or None for
+    a side without a reachable address. The proposal page names them before approval."""
+    ch = session.get(Challenge, proposal.challenge_id)
+    ent = session.get(Entrepreneur, proposal.entrepreneur_id)
+    if ch is None or ent is None:
+        return None, None
+    municipal = reachable(
+        session, session.get(Contact, ch.owner_contact_id) if ch.owner_contact_id else None
+    )
+    entrepreneur = reachable(
+        session, session.get(Contact, ent.contact_id) if ent.contact_id else None
+    )
+    return municipal, entrepreneur
+
+
 def enqueue_handoff(session: Session, proposal: Proposal) -> list[OutboxMessage]:
     """Write the introduction mails for an approved proposal (both sides, one mail each)."""
     ch = session.get(Challenge, proposal.challenge_id)
@@ -76,12 +93,7 @@ def enqueue_handoff(session: Session, proposal: Proposal) -> list[OutboxMessage]
     if ch is None or ent is None:
         return []
     org = session.get(Organisation, ch.organisation_id)
-    municipal = reachable(
-        session, session.get(Contact, ch.owner_contact_id) if ch.owner_contact_id else None
-    )
-    entrepreneur = reachable(
-        session, session.get(Contact, ent.contact_id) if ent.contact_id else None
-    )
+    municipal, entrepreneur = handoff_parties(session, proposal)
     org_name = org.name if org else ""
     why = proposal.explanation.get("summary", "")
     lines_m = [

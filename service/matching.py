@@ -14,9 +14,10 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,8 @@ from typing import Any
 
 import faiss
 import numpy as np
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -56,8 +59,10 @@ from models.tables import (
     Organisation,
     Proposal,
     aware,
+    utcnow,
 )
 from models.vocabulary import THEMES
+from service.locks import PriorityLock, bounded
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +70,51 @@ Progress = Callable[[str, int, int], None]
 
 ENTREPRENEURS = "entrepreneurs"
 CHALLENGES = "challenges"
+WAITING = "venter"  # progress phase while another process syncs: (WAITING, seconds, 0)
 EMBED_BATCH = 16
+# A server's background sync embeds in small batches: a request waiting for the engine waits
+# for at most one batch (eight long needs take about 1.4 s on two idle cores).
+BACKGROUND_BATCH = 8
 MEMO_SIZE = 10_000  # sentence vectors and analysed texts kept in memory per process
 MEMO_REQUEST = 200  # look-ups of at most this many texts go through that memory
 # Needs and offerings are embedded once, as e5 "query:" texts (see matcher/embedding.py): the
 # same vector is indexed and used to search, so a suggestion request only reads the cache.
 RECORD_ROLE = "query"
+# Bounds for a request (service/locks.py): the state lock is held for milliseconds; the engine
+# for one embedding batch (a second or two on two cores).
+STATE_SECONDS = 10.0
+ENGINE_SECONDS = 8.0
+
+
+def _cache_vectors(
+    session: Session, emb: Embedder, role: str, rows: Sequence[tuple[str, np.ndarray]]
+) -> None:
+    """Write vectors to the embedding cache; a row another thread or process wrote first is
+    kept (same content hash, same vector), so two syncs embedding one text never collide."""
+    if not rows:
+        return
+    now = utcnow()
+    values: list[dict[str, Any]] = [
+        {
+            "embedder": emb.id,
+            "role": role,
+            "content_hash": h,
+            "dimension": emb.dimension,
+            "vector": v.tobytes(),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for h, v in rows
+    ]
+    table = EmbeddingCache.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        session.execute(sqlite_insert(table).values(values).on_conflict_do_nothing())
+    elif dialect == "postgresql":
+        session.execute(pg_insert(table).values(values).on_conflict_do_nothing())
+    else:  # another SQLAlchemy backend: one row at a time, as before
+        for row in values:
+            session.merge(EmbeddingCache(**row))
 
 
 def entrepreneur_text(e: Entrepreneur) -> str:
@@ -113,10 +157,25 @@ class MatchResult:
     rows: dict[int, Any] = field(default_factory=dict)
     ranker_version: str = RANKER_VERSION
     below_threshold: int = 0
+    scored: int = 0  # candidates scored in all (those shown, those left out, the weaker)
+    best_score: float | None = None  # the best candidate's score, shown or not
 
 
 class IndexStore:
-    """The two vector indexes (entrepreneurs, open challenges) of one home folder."""
+    """The two vector indexes (entrepreneurs, open challenges) of one home folder.
+
+    Locks, in the one order they may be taken (outermost first):
+
+    1. ``_sync_lock``: one sync at a time in this process;
+    2. the file lock ``index/.lock``: one sync at a time across processes;
+    3. ``_lock`` (loaded indexes, BM25 cache, memo, learned model) and ``_engine`` (the
+       embedding engine): leaves. Neither is ever held while taking any other lock, while
+       embedding (``_lock``) or while reading the database; both are taken with a bound, so
+       a request that cannot have them answers 503 (``IndexBusy``) instead of waiting.
+
+    A sync builds the new index on a private copy and swaps it in at the end, so requests
+    keep searching the previous index while it embeds.
+    """
 
     def __init__(
         self,
@@ -136,9 +195,11 @@ class IndexStore:
         self._learned: tuple[float, LearnedModel | None] | None = None
         self.analyzer = NorwegianAnalyzer()
         self._lock = threading.RLock()
+        self._sync_lock = threading.Lock()
         # One model object is shared by the server's threads; its C engine is not documented
         # as safe for concurrent calls, so embedding is serialised (it uses both cores anyway).
-        self._embed_lock = threading.Lock()
+        # Requests go before a background sync's batches (see service/locks.py).
+        self._engine = PriorityLock()
         # Vectors and analysed terms of the sentences explanations use, by content: the same
         # profiles come back request after request, and content-addressed entries never go
         # stale. Bounded (about 15 MB of vectors).
@@ -149,12 +210,22 @@ class IndexStore:
 
     # -- embedder ------------------------------------------------------------------------------
 
+    def _state(self) -> AbstractContextManager[None]:
+        """The in-memory state lock, bounded (it is only ever held for a few milliseconds,
+        or for loading an index file)."""
+        return bounded(self._lock, STATE_SECONDS, "indeksen")
+
     @property
     def embedder(self) -> Embedder:
-        with self._lock:
+        with self._state():
             if self._embedder is None:
                 self._embedder = create_embedder(self.embedder_key)
             return self._embedder
+
+    def _embedding(self, urgent: bool) -> AbstractContextManager[None]:
+        return self._engine.hold(
+            urgent=urgent, timeout=ENGINE_SECONDS if urgent else None, what="språkmodellen"
+        )
 
     # -- what the database says the index must hold ------------------------------------------
 
@@ -174,10 +245,22 @@ class IndexStore:
     # -- loading and syncing ---------------------------------------------------------------------
 
     @contextmanager
-    def _file_lock(self) -> Iterator[None]:
+    def _file_lock(self, progress: Progress | None = None) -> Iterator[None]:
+        """The index folder's lock. Another process's sync is waited for (it always ends:
+        nothing holds this lock while waiting on a request), saying so through ``progress``
+        every few seconds instead of hanging silently."""
         self.folder.mkdir(parents=True, exist_ok=True)
         with open(self.folder / ".lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            tries = 0
+            while True:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if progress and tries % 25 == 0:  # every 5 s
+                        progress(WAITING, tries // 5, 0)
+                    time.sleep(0.2)
+                    tries += 1
             try:
                 yield
             finally:
@@ -204,7 +287,7 @@ class IndexStore:
         single queries, and their idle threads spin).
         """
         faiss.omp_set_num_threads(self.search_threads)
-        with self._lock:
+        with self._state():
             mtime = self._manifest_mtime(name)
             if name not in self._indexes or self._mtimes.get(name) != mtime:
                 self._indexes[name] = self._load(name)
@@ -218,7 +301,7 @@ class IndexStore:
             mtime = os.stat(path).st_mtime_ns
         except OSError:
             return None
-        with self._lock:
+        with self._state():
             if self._learned is None or self._learned[0] != mtime:
                 self._learned = (mtime, LearnedModel.load(self.folder))
             model = self._learned[1]
@@ -226,22 +309,23 @@ class IndexStore:
 
     def embed_query(self, text: str) -> np.ndarray:
         """One free-text query, embedded once (not cached: searches are rarely repeated)."""
-        with self._embed_lock:
-            return self.embedder.embed_queries([text])[0]
+        emb = self.embedder  # before the engine lock: the two are never held together
+        with self._embedding(urgent=True):
+            return emb.embed_queries([text])[0]
 
     def lexical(self, session: Session, name: str) -> BM25Index:
         """BM25 over the texts of the records in vector index ``name`` (rebuilt when it
         changes; building is fast, a few ms per thousand profiles)."""
         index = self.index(name)
         key = index.fingerprint()
-        with self._lock:
+        with self._state():
             cached = self._lexical.get(name)
             if cached and cached[0] == key:
                 return cached[1]
         texts = self._expected(session, name)
         ids = sorted(i for i in index.entries() if i in texts)
         bm25 = BM25Index(self.analyzer).fit(ids, [texts[i] for i in ids])
-        with self._lock:
+        with self._state():
             self._lexical[name] = (key, bm25)
         return bm25
 
@@ -251,10 +335,14 @@ class IndexStore:
         texts: Sequence[str],
         role: str,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        urgent: bool = True,
     ) -> tuple[np.ndarray, int]:
         """Vectors for ``texts`` from the cache, embedding (and caching) the missing ones.
 
-        Each batch is committed on its own, so work survives a crash.
+        Each batch is committed on its own, so work survives a crash. ``urgent`` is for a
+        request waiting on the answer (it goes before background work and gives up with
+        ``IndexBusy`` after ``ENGINE_SECONDS``); a sync passes ``False``.
 
         Returns:
             (vectors of shape ``(len(texts), dimension)``, how many texts had to be embedded).
@@ -265,7 +353,7 @@ class IndexStore:
         found: dict[str, np.ndarray] = {}
         memo = len(texts) <= MEMO_REQUEST  # request-sized look-ups, not re-indexing
         if memo:
-            with self._lock:
+            with self._state():
                 for h in hashes:
                     vec = self._memo.get((role, h))
                     if vec is not None:
@@ -285,10 +373,11 @@ class IndexStore:
         missing = [
             (h, t) for h, t in dict(zip(hashes, texts, strict=True)).items() if h not in found
         ]
-        for start in range(0, len(missing), EMBED_BATCH):
-            batch = missing[start : start + EMBED_BATCH]
+        step = EMBED_BATCH if urgent else BACKGROUND_BATCH
+        for start in range(0, len(missing), step):
+            batch = missing[start : start + step]
             batch_texts = [t for _, t in batch]
-            with self._embed_lock:
+            with self._embedding(urgent):
                 vecs = (
                     emb.embed_queries(batch_texts)
                     if role == "query"
@@ -296,22 +385,14 @@ class IndexStore:
                 )
             for (h, _), v in zip(batch, vecs, strict=True):
                 found[h] = v
-                session.merge(
-                    EmbeddingCache(
-                        embedder=emb.id,
-                        role=role,
-                        content_hash=h,
-                        dimension=emb.dimension,
-                        vector=v.tobytes(),
-                    )
-                )
+            _cache_vectors(session, emb, role, [(h, found[h]) for h, _ in batch])
             session.commit()
             if progress:
-                progress(min(start + EMBED_BATCH, len(missing)), len(missing))
+                progress(min(start + step, len(missing)), len(missing))
         for i, h in enumerate(hashes):
             out[i] = found[h]
         if memo:
-            with self._lock:
+            with self._state():
                 for h in hashes:
                     self._memo[(role, h)] = found[h]
                 while len(self._memo) > MEMO_SIZE:
@@ -319,17 +400,23 @@ class IndexStore:
         return out, len(missing)
 
     def sync(
-        self, session: Session, *, progress: Progress | None = None, rebuild: bool = False
+        self,
+        session: Session,
+        *,
+        progress: Progress | None = None,
+        rebuild: bool = False,
+        background: bool = False,
     ) -> list[SyncReport]:
-        """Bring both indexes in line with the database and save them."""
+        """Bring both indexes in line with the database and save them. ``background``: a
+        server's indexer thread (its embedding gives way to requests)."""
         reports = []
-        with self._file_lock(), self._lock:
+        with self._sync_lock, self._file_lock(progress):
             for name in (ENTREPRENEURS, CHALLENGES):
-                reports.append(self._sync_one(session, name, progress, rebuild))
+                reports.append(self._sync_one(session, name, progress, rebuild, not background))
         return reports
 
     def _sync_one(
-        self, session: Session, name: str, progress: Progress | None, rebuild: bool
+        self, session: Session, name: str, progress: Progress | None, rebuild: bool, urgent: bool
     ) -> SyncReport:
         emb = self.embedder
         expected = self._expected(session, name)
@@ -353,7 +440,8 @@ class IndexStore:
         stale = [i for i, h in have.items() if want.get(i) != h]
         fresh = sorted(i for i, h in want.items() if have.get(i) != h)
         if not stale and not fresh and not report.rebuilt and not report.reason:
-            self._indexes[name], self._mtimes[name] = index, self._manifest_mtime(name)
+            with self._state():
+                self._indexes[name], self._mtimes[name] = index, self._manifest_mtime(name)
             return report
         report.removed = index.remove(stale)
         if fresh:
@@ -363,7 +451,7 @@ class IndexStore:
                 if progress:
                     progress(name, done, total)
 
-            vecs, report.embedded = self.vectors(session, texts, RECORD_ROLE, tick)
+            vecs, report.embedded = self.vectors(session, texts, RECORD_ROLE, tick, urgent=urgent)
             # Sentence vectors for explanations ("this sentence of the need matches that
             # sentence of the offer"), embedded now so that a suggestion never embeds.
             parts = [p for t in texts for p in sentences(t)]
@@ -372,13 +460,25 @@ class IndexStore:
                 if progress:
                     progress("setninger", done, total)
 
-            self.vectors(session, parts, RECORD_ROLE, tick_sentences)
+            self.vectors(session, parts, RECORD_ROLE, tick_sentences, urgent=urgent)
             index.upsert(fresh, vecs, [content_hash(t) for t in texts])
             report.added = len(fresh)
         index.optimise()  # exact below the threshold, a tuned approximate index above it
         index.save(self.folder, name)
-        self._indexes[name], self._mtimes[name] = index, self._manifest_mtime(name)
+        with self._state():
+            self._indexes[name], self._mtimes[name] = index, self._manifest_mtime(name)
         return report
+
+    def holds(self, name: str, record_id: int | None, text: str) -> bool:
+        """Whether index ``name`` holds ``record_id`` made from this very ``text`` (a saved
+        record is searchable, and its sentence vectors are cached, once this is true)."""
+        if record_id is None:
+            return False
+        try:
+            index = self.index(name)
+        except IndexMismatchError:
+            return False
+        return index.hash_of(record_id) == hash_prefix(content_hash(text))
 
     def verify(self, session: Session) -> list[VerifyReport]:
         """Check both indexes against the database without changing anything."""
@@ -553,28 +653,60 @@ def _evidence(
     cosine: dict[int, float],
     share: dict[int, float],
     explain_ids: set[int],
+    *,
+    source_name: str | None = None,
+    cand_names: dict[int, str] | None = None,
 ) -> dict[int, Evidence]:
-    """Evidence per candidate; sentence pairs and key phrases for those in ``explain_ids``."""
+    """Evidence per candidate; sentence pairs and key phrases for those in ``explain_ids``.
+
+    An entrepreneur's text starts with its name (``entrepreneur_text``); that sentence is
+    never evidence: it is left out of the sentence pairs, and a word found only in a name is
+    no shared word (``source_name``, ``cand_names``: the names of the two sides, if any)."""
     out = {i: Evidence(cosine=cosine[i], lexical=share.get(i, 0.0)) for i in cand_texts}
     if not explain_ids:
         return out
-    src_sents = sentences(source_text)
-    src_terms = store.terms(source_text)
-    wanted = [src_sents] + [sentences(cand_texts[i]) for i in explain_ids]
-    flat = [x for group in wanted for x in group]
+    names = cand_names or {}
+    src_sents = _content(source_text, source_name)
+    cand_sents = {i: _content(cand_texts[i], names.get(i)) for i in explain_ids}
+    flat = [x for group in [src_sents, *cand_sents.values()] for x in group]
     vecs, _ = store.vectors(session, flat, RECORD_ROLE)
     by_text = dict(zip(flat, vecs, strict=True))
     src_vecs = np.array([by_text[x] for x in src_sents])
     src_stems = [{stem for stem, _ in store.terms(x)} for x in src_sents]
+    src_terms = [t for x in src_sents for t in store.terms(x)]
     for i in explain_ids:
-        cand_sents = sentences(cand_texts[i])
-        cand_stems = [{stem for stem, _ in store.terms(x)} for x in cand_sents]
+        cand_stems = [{stem for stem, _ in store.terms(x)} for x in cand_sents[i]]
         shared = np.array([[len(a & b) for b in cand_stems] for a in src_stems], dtype=float)
+        cand_vecs = np.array([by_text[x] for x in cand_sents[i]])
         out[i].sentences = best_sentence_pair(
-            src_sents, src_vecs, cand_sents, np.array([by_text[x] for x in cand_sents]), shared
+            src_sents, src_vecs, cand_sents[i], cand_vecs, shared
         )
-        out[i].key_phrases = key_phrases(src_terms, store.terms(cand_texts[i]))
+        cand_terms = [t for x in cand_sents[i] for t in store.terms(x)]
+        out[i].key_phrases = key_phrases(src_terms, cand_terms)
     return out
+
+
+def _content(text: str, name: str | None) -> list[str]:
+    """The sentences of a record's text without the leading name sentence (if it has one,
+    and if anything else is left)."""
+    parts = sentences(text)
+    if name and len(parts) > 1 and parts[0].rstrip(".") == normalise(name).rstrip("."):
+        return parts[1:]
+    return parts
+
+
+def candidate_pool(limit: int) -> int:
+    """How many candidates a list of ``limit`` is chosen from."""
+    return max(limit * 5, 50)
+
+
+def _live_entrepreneurs(session: Session, ids: Sequence[int]) -> dict[int, Any]:
+    """The rows of ``ids`` that are still profiles (an erased one may linger in an index
+    until the next sync; it is never shown)."""
+    query = select(Entrepreneur).where(
+        col(Entrepreneur.id).in_(list(ids)), col(Entrepreneur.erased_at).is_(None)
+    )
+    return {e.id: e for e in session.exec(query) if e.id is not None}
 
 
 def suggest(
@@ -587,10 +719,13 @@ def suggest(
     threshold: bool = True,
     exposure: dict[int, int] | None = None,
     learned: bool = True,
+    pool: int | None = None,
 ) -> MatchResult:
     """Entrepreneurs for a challenge, best first.
 
     Args:
+        pool: candidates to retrieve (default ``max(5 * limit, 50)``); a page that shows
+            "all" asks for the same pool as its default list, so the counts agree.
         fair: apply equal treatment (exposure spreading among equally good candidates).
         threshold: leave out candidates below the calibrated threshold.
         exposure: counts to use instead of the database's recent proposals (batch runs add
@@ -599,13 +734,14 @@ def suggest(
     """
     text = challenge_text(challenge)
     found, cosine, share = _candidates(
-        session, store, ENTREPRENEURS, text, max(limit * 5, 50), source=(CHALLENGES, challenge.id)
+        session,
+        store,
+        ENTREPRENEURS,
+        text,
+        pool or candidate_pool(limit),
+        source=(CHALLENGES, challenge.id),
     )
-    rows: dict[int, Any] = {
-        e.id: e
-        for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(found)))
-        if e.id is not None
-    }
+    rows = _live_entrepreneurs(session, found)
     stats = decision_stats(session, list(rows))
     rejected = {e for (c, e) in stats.rejected_pairs if c == challenge.id}
     ids = [i for i in found if i in rows and i not in rejected]
@@ -622,12 +758,13 @@ def suggest(
         text,
         ranked,
         rows,
-        entrepreneur_text,
-        limit,
-        fair,
-        threshold,
-        exposure if exposure is not None else stats.exposure,
+        to_text=entrepreneur_text,
+        limit=limit,
+        fair=fair,
+        threshold=threshold,
+        exposure=exposure if exposure is not None else stats.exposure,
         learned=learned,
+        from_need=True,
     )
 
 
@@ -637,14 +774,22 @@ def _finish(
     text: str,
     ranked: list[Suggestion],
     rows: dict[int, Any],
+    *,
     to_text: Callable[[Any], str],
     limit: int,
     fair: bool,
     threshold: bool,
     exposure: dict[int, int],
     learned: bool = False,
+    from_need: bool,
+    source_name: str | None = None,
 ) -> MatchResult:
+    """Threshold, learned reordering, equal treatment, and the full explanation of the shown.
+
+    ``from_need``: ``text`` is a need's and ``rows`` are entrepreneurs (else the other way
+    round, when an entrepreneur discovers needs), so that "the need says" quotes the need."""
     total = len(ranked)
+    best = max((s.score for s in ranked), default=None)
     if threshold:
         # On the default score, whose scale the threshold was calibrated on: a learned model
         # may reorder what is good enough, never decide what is good enough.
@@ -665,13 +810,14 @@ def _finish(
         {s.id: s.features["cosine"] for s in top},
         {s.id: s.features["lexical"] for s in top},
         {s.id for s in top},
+        source_name=source_name,
+        cand_names={s.id: rows[s.id].name for s in top} if from_need else None,
     )
     for s in top:
         ev = detail[s.id]
         s.explanation["key_phrases"] = list(ev.key_phrases)
-        s.explanation["sentences"] = (
-            {"need": ev.sentences[0], "offer": ev.sentences[1]} if ev.sentences else None
-        )
+        pair = ev.sentences if from_need or not ev.sentences else ev.sentences[::-1]
+        s.explanation["sentences"] = {"need": pair[0], "offer": pair[1]} if pair else None
         if ev.key_phrases:
             s.explanation["summary"] = (
                 s.explanation["summary"].rstrip(".")
@@ -680,7 +826,12 @@ def _finish(
                 + "."
             )
     return MatchResult(
-        suggestions=top, rows=rows, below_threshold=total - len(ranked), ranker_version=version
+        suggestions=top,
+        rows=rows,
+        below_threshold=total - len(ranked),
+        ranker_version=version,
+        scored=total,
+        best_score=best,
     )
 
 
@@ -694,11 +845,7 @@ def preview(
     found, cosine, share = _candidates(
         session, store, ENTREPRENEURS, text, 50, vec=store.embed_query(text)
     )
-    rows: dict[int, Any] = {
-        e.id: e
-        for e in session.exec(select(Entrepreneur).where(col(Entrepreneur.id).in_(found)))
-        if e.id is not None
-    }
+    rows = _live_entrepreneurs(session, found)
     ids = [i for i in found if i in rows]
     stats = decision_stats(session, ids)
     ranked = score_candidates(
@@ -708,7 +855,13 @@ def preview(
         theme_labels=THEMES,
     )
     good = above_threshold(ranked)
-    return MatchResult(suggestions=good[:limit], rows=rows, below_threshold=len(ranked) - len(good))
+    return MatchResult(
+        suggestions=good[:limit],
+        rows=rows,
+        below_threshold=len(ranked) - len(good),
+        scored=len(ranked),
+        best_score=ranked[0].score if ranked else None,
+    )
 
 
 def score_pair(
@@ -727,7 +880,17 @@ def score_pair(
         theme_labels=THEMES,
     )
     result = _finish(
-        session, store, text, ranked, {eid: entrepreneur}, entrepreneur_text, 1, False, False, {}
+        session,
+        store,
+        text,
+        ranked,
+        {eid: entrepreneur},
+        to_text=entrepreneur_text,
+        limit=1,
+        fair=False,
+        threshold=False,
+        exposure={},
+        from_need=True,
     )
     return result.suggestions[0]
 
@@ -836,7 +999,20 @@ def discover(
     me = _entrepreneur_profile(entrepreneur, decision_stats(session, [entrepreneur.id or 0]))
     ranked = score_candidates(me, cands, [ev[i] for i in ids], theme_labels=THEMES)
     # Equal treatment is about exposure of entrepreneurs, not of needs: no reordering here.
-    return _finish(session, store, text, ranked, rows, challenge_text, limit, False, threshold, {})
+    return _finish(
+        session,
+        store,
+        text,
+        ranked,
+        rows,
+        to_text=challenge_text,
+        limit=limit,
+        fair=False,
+        threshold=threshold,
+        exposure={},
+        from_need=False,
+        source_name=entrepreneur.name,
+    )
 
 
 def contacts_for(session: Session, challenge: Challenge) -> list[Contact]:

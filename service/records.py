@@ -1,8 +1,11 @@
 """Saving needs and entrepreneur profiles: the one path the API and the web pages share.
 
-Both validate exactly like an import row (SPEC §6), save, and bring the index up to date.
-Errors come back as ``ImportValidationError`` (field + Norwegian reason) or ``NotAllowed``;
-each face turns them into its own kind of answer (JSON 422/403, or errors next to a field).
+Both validate exactly like an import row (SPEC §6), save, and ask the runtime's background
+indexer to make the record searchable (``service/indexer.py``): the save itself never embeds.
+A caller that needs the record searchable before it answers passes ``wait`` (seconds).
+Errors come back as ``ImportValidationError`` (field + Norwegian reason), ``NotAllowed`` or
+``Conflict`` (a new record whose id is taken); each face turns them into its own kind of
+answer (JSON 422/403/409, or errors next to a field).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from sqlmodel import Session, select
 from matcher.text import profile_warnings
 from models.importing import ImportValidationError, RowError, import_rows
 from models.tables import Challenge, Entrepreneur, Organisation, Proposal, User
-from service.matching import challenge_text, entrepreneur_text, sync_engine
+from service.conflicts import Conflict
+from service.matching import CHALLENGES, challenge_text, entrepreneur_text
 from service.runtime import Runtime
 from service.security import organisation_ids
 from service.workflow import propose_for_challenge
@@ -31,6 +35,18 @@ class SavedChallenge:
     challenge: Challenge
     proposals: list[Proposal] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    searchable: bool = False  # the index already holds the saved text
+
+
+# How long the API waits for the index after a save, so that a client that saves and then
+# searches finds what it saved (the web answers at once and says suggestions are coming).
+API_INDEX_WAIT = 15.0
+
+
+def _make_searchable(rt: Runtime, wait: float) -> None:
+    ticket = rt.indexer.request()
+    if wait > 0:
+        rt.indexer.wait(ticket, wait)
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
@@ -45,12 +61,17 @@ def save_challenge(
     existing: Challenge | None = None,
     *,
     propose: bool = True,
+    wait: float = 0.0,
+    new: bool = False,
 ) -> SavedChallenge:
     """Create or update a need from import-format fields.
 
     With ``propose``, the ranking layer's suggestions above the threshold go straight to the
     review queue (origin ``system``); without it, staff choose which to send
-    (``send_to_review``)."""
+    (``send_to_review``). ``wait``: seconds to wait for the index (see module docstring);
+    proposing does not need it (a need's vectors come from the embedding cache). With
+    ``new``, an existing need with that (cleaned) id is a ``Conflict`` instead of being
+    overwritten; without it the id is an upsert key, as on import (the web form's key)."""
     organisation = data.get("organisation")
     if not organisation:
         if existing is not None:
@@ -71,33 +92,54 @@ def save_challenge(
     row = _clean(data)
     row.update(id=ext, organisation=organisation)
     try:
-        import_rows(session, "challenges", [row])
-    except ImportValidationError:
+        result = import_rows(session, "challenges", [row])
+        if new and not result.created:
+            raise Conflict(f"Et behov med id «{result.rows[0].external_id}» finnes allerede.", "id")
+    except (ImportValidationError, Conflict):
         session.rollback()
         raise
     session.commit()
-    sync_engine(rt.engine, rt.store)
-    ch = session.exec(select(Challenge).where(Challenge.external_id == ext)).one()
+    _make_searchable(rt, wait)
+    # The saved row itself: the stored id is the cleaned one (trimmed), not always ``ext``.
+    ch: Challenge = result.rows[0]
     created = propose_for_challenge(session, rt.store, ch) if propose else []
     session.commit()
-    warnings = profile_warnings(challenge_text(ch), kind="need", target_groups=ch.target_groups)
-    return SavedChallenge(challenge=ch, proposals=created, warnings=warnings)
+    text = challenge_text(ch)
+    return SavedChallenge(
+        challenge=ch,
+        proposals=created,
+        warnings=profile_warnings(text, kind="need", target_groups=ch.target_groups),
+        searchable=rt.store.holds(CHALLENGES, ch.id, text),
+    )
 
 
 def save_entrepreneur(
-    session: Session, rt: Runtime, data: dict[str, Any], external_id: str
+    session: Session,
+    rt: Runtime,
+    data: dict[str, Any],
+    external_id: str,
+    *,
+    wait: float = 0.0,
+    new: bool = False,
 ) -> tuple[Entrepreneur, list[str]]:
-    """Create or update a profile; returns it with advice for a thin profile."""
+    """Create or update a profile; returns it with advice for a thin profile. ``wait``: as
+    for ``save_challenge``. With ``new``, an existing profile with that id is a
+    ``Conflict`` instead of being overwritten."""
     row = _clean(data)
     row["id"] = external_id
     try:
-        import_rows(session, "entrepreneurs", [row])
-    except ImportValidationError:
+        result = import_rows(session, "entrepreneurs", [row])
+        if new and not result.created:
+            raise Conflict(
+                f"En entreprenør med id «{result.rows[0].external_id}» finnes allerede.",
+                "external_id",
+            )
+    except (ImportValidationError, Conflict):
         session.rollback()
         raise
     session.commit()
-    sync_engine(rt.engine, rt.store)
-    ent = session.exec(select(Entrepreneur).where(Entrepreneur.external_id == external_id)).one()
+    _make_searchable(rt, wait)
+    ent: Entrepreneur = result.rows[0]
     warnings = profile_warnings(
         entrepreneur_text(ent), kind="offer", target_groups=ent.target_groups
     )

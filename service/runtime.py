@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -11,6 +11,7 @@ from models.db import create_db_engine, session_scope, upgrade
 from models.importing import import_rows, read_rows
 from models.tables import Challenge, Entrepreneur
 from service.config import Settings, get_settings
+from service.indexer import Indexer
 from service.matching import IndexStore
 
 
@@ -19,6 +20,10 @@ class Runtime:
     settings: Settings
     engine: Engine
     store: IndexStore
+    indexer: Indexer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.indexer = Indexer(self.engine, self.store)
 
 
 def open_runtime(settings: Settings | None = None, *, migrate: bool = True) -> Runtime:

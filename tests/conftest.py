@@ -158,11 +158,12 @@ def _demo_vectors(embedder: str) -> list[dict]:
     copy of these rows, so each skips the ~9 s of embedding the same texts again; their
     indexes are still built by the real sync from the database."""
     if embedder not in _DEMO_VECTORS:
+        from sqlmodel import Session, select
+
         from models.tables import EmbeddingCache
         from service.config import Settings
         from service.matching import sync_engine
         from service.runtime import open_runtime, seed_demo
-        from sqlmodel import Session, select
 
         folder = Path(tempfile.mkdtemp(prefix="brobygger-demo-vectors-"))
         try:

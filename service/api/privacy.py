@@ -11,8 +11,8 @@ from models.tables import Contact, User
 from service.api.deps import RuntimeDep, SessionDep, require
 from service.api.errors import ERROR_RESPONSES, IdPath
 from service.api.routes import live_entrepreneur
-from service.matching import sync_engine
 from service.privacy import erase_contact, erase_entrepreneur, export_contact, export_entrepreneur
+from service.records import API_INDEX_WAIT
 
 router = APIRouter(prefix="/api/v1/privacy", tags=["personvern"], responses=ERROR_RESPONSES)
 Admin = Annotated[User, Depends(require("admin"))]
@@ -38,7 +38,7 @@ def contact_erase(
     """Erase a contact person (GDPR art. 17); the audit log keeps its lines, pseudonymised."""
     report = erase_contact(session, _contact(session, contact_id))
     session.commit()
-    sync_engine(rt.engine, rt.store)
+    rt.indexer.wait(rt.indexer.request(), API_INDEX_WAIT)
     return report
 
 
@@ -58,5 +58,5 @@ def entrepreneur_erase(
     proposals, an emptied row keeps them and their audit lines whole."""
     report = erase_entrepreneur(session, live_entrepreneur(session, entrepreneur_id))
     session.commit()
-    sync_engine(rt.engine, rt.store)
+    rt.indexer.wait(rt.indexer.request(), API_INDEX_WAIT)
     return report

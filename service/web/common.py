@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from matcher.ranking import phrase_words
 from models.tables import User, aware
 from models.vocabulary import REJECTION_REASONS, THEMES
 from service import formatting
@@ -84,15 +85,32 @@ NAV: dict[str | None, list[tuple[str, str]]] = {
 # Messages after a form was sent (redirect-after-post): the URL carries a code, never text.
 MESSAGES = {
     "lagret": "Behovet er lagret.",
+    "lagret-igjen": "Behovet var allerede lagret fra dette skjemaet; endringene er lagret på "
+    "det samme behovet (ingen kopi er laget).",
     "sendt": "De valgte forslagene er sendt til vurderingskøen.",
     "ingen-valgt": "Du valgte ingen forslag. Kryss av for dem du vil sende til vurdering.",
     "interesse": "Interessen din er meldt. Kommunen ser den i vurderingskøen.",
-    "profil": "Profilen er lagret og søkeindeksen oppdatert.",
-    "vurdert": "Vurderingen er lagret og ført i revisjonsloggen.",
+    "profil": "Profilen er lagret. Kommunene finner den nye teksten i søket om noen sekunder.",
+    "vurdert": "Den nye statusen er lagret og ført i historikken. Ingen e-post sendes for "
+    "dette steget.",
+    "godkjent": "Forslaget er godkjent og ført i historikken. Begge parter får en "
+    "introduksjons-e-post; under «E-post» ser du til hvem og om den er sendt. Neste steg: "
+    "sett «Kontaktet» når partene har snakket sammen.",
+    "avvist": "Forslaget er avvist, og begrunnelsen er ført i historikken. Entreprenøren får "
+    "ingen e-post om avvisningen.",
     "bruker": "Brukeren er opprettet.",
     "trukket": "Alle tokenene til brukeren er trukket tilbake.",
     "organisasjon": "Organisasjonen er lagret.",
 }
+
+
+# On every page, in the footer: what the service is, and the two statements a public body's
+# service must publish.
+FOOTER_LINKS = [
+    ("/om", "Om Brobygger"),
+    ("/tilgjengelighet", "Tilgjengelighetserklæring"),
+    ("/personvern", "Personvernerklæring"),
+]
 
 
 def start_page(user: User | None) -> str:
@@ -134,7 +152,8 @@ def error_page(request: Request, exc: Exception) -> Response:
         user,
         status_code=exc.status,
         title=exc.title,
-        message=exc.message,
+        # not "message": base.html shows that one as the notice after a form was sent
+        detail=exc.message,
     )
 
 
@@ -244,11 +263,28 @@ def days_since(value: datetime | str | None) -> int:
     return max(0, (datetime.now(UTC) - aware(value)).days)
 
 
+def ranker_label(version: str | None, short: bool = False) -> str:
+    """How a score was computed, in words: the documented default weights, or a model learned
+    from reviewers' decisions (the version stays visible for an audit)."""
+    if not version:
+        return ""
+    if version.startswith("standard"):
+        text = "standardvektene" if short else "Poengsummen er regnet ut med standardvektene"
+    else:
+        text = (
+            "lært modell"
+            if short
+            else ("Rekkefølgen er satt av en modell lært av saksbehandlernes tidligere vurderinger")
+        )
+    return f"{text} ({version})" if short else f"{text} (versjon {version})."
+
+
 def highlight(text: str | None, phrases: Iterable[str] | None) -> Markup:
     """``text`` escaped, with the words that start with one of ``phrases`` in ``<mark>``.
     Escaping happens first, so user text can never inject markup."""
     safe = str(escape(text or ""))
-    words = sorted({p for p in (phrases or []) if len(p) >= 3}, key=len, reverse=True)
+    named = phrase_words(list(phrases or []))  # "besøksvenner / besøker": both words
+    words = sorted({p for p in named if len(p) >= 3}, key=len, reverse=True)
     if not words:
         return Markup(safe)
     pattern = re.compile(
@@ -272,6 +308,7 @@ templates.env.globals.update(
     ACTION_LABELS=ACTION_LABELS,
     REJECTION_REASONS=REJECTION_REASONS,
     MARKET_DIALOGUE=MARKET_DIALOGUE,
+    footer_links=FOOTER_LINKS,
 )
 templates.env.filters.update(
     dato=formatting.day,
@@ -283,5 +320,6 @@ templates.env.filters.update(
     prosent=formatting.percent,
     sekunder=formatting.seconds,
     highlight=highlight,
+    rangering=ranker_label,
     urlencode_page=page_query,
 )

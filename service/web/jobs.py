@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import Request
 
+from service.formatting import seconds
+
 _lock = threading.Lock()
 
 
@@ -35,7 +37,7 @@ class Job:
         if self.error:
             return f"Feilet: {self.error}"
         if not self.running:
-            return " ".join([f"Ferdig på {self.seconds:.1f} s.", *self.summary])
+            return " ".join([f"Ferdig på {seconds(self.seconds)}.", *self.summary])
         return self.describe(self.phase, self.done, self.total)
 
     def state(self) -> dict[str, Any]:

@@ -4,6 +4,8 @@ the choice of which suggestions go on to the review queue."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -11,13 +13,23 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from matcher.ranking import THRESHOLD, TOLERANCE
 from matcher.text import profile_warnings
 from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Organisation, Proposal, User
 from models.vocabulary import CHALLENGE_STATUSES, LANGUAGES, THEMES
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.errors import IdPath
-from service.matching import challenge_text, contacts_for, preview, suggest
+from service.conflicts import Conflict
+from service.formatting import number
+from service.matching import (
+    CHALLENGES,
+    candidate_pool,
+    challenge_text,
+    contacts_for,
+    preview,
+    suggest,
+)
 from service.records import NotAllowed, save_challenge
 from service.security import can_edit_challenge, can_see_challenge, organisation_ids
 from service.web.common import PageError, WebUser, field_errors, render, role, split_list
@@ -26,7 +38,10 @@ from service.workflow import WorkflowError, send_to_review
 router = APIRouter(include_in_schema=False)
 
 STATUS_NAMES = {"draft": "utkast", "open": "åpent", "closed": "lukket"}
+STATUS_ORDER = {"open": 0, "draft": 1, "closed": 2}
 MUNICIPAL = Depends(role("municipal", "admin"))
+STAFF = Depends(role("municipal", "reviewer", "admin"))
+SHOWN = 10  # suggestions on a need's page
 
 
 def _need(session: Session, user: User | None, challenge_id: int) -> Challenge:
@@ -52,7 +67,8 @@ def my_needs(request: Request, session: SessionDep, user: Annotated[User, MUNICI
     query = select(Challenge).order_by(col(Challenge.updated_at).desc())
     if user.role == "municipal":
         query = query.where(col(Challenge.organisation_id).in_(organisation_ids(session, user)))
-    needs = list(session.exec(query))
+    # Open needs first, then drafts, closed last; the newest change first within each.
+    needs = sorted(session.exec(query), key=lambda c: STATUS_ORDER.get(c.status, 3))
     counts: dict[int, dict[str, int]] = {}
     if needs:
         for cid, status, n in session.exec(
@@ -115,11 +131,42 @@ def new_need_form(request: Request, user: Annotated[User, MUNICIPAL]) -> Respons
             {**_values(None), "contact_name": user.name, "contact_email": user.email}, {}
         ),
         need=None,
+        form_key=new_form_key(),
     )
 
 
+# A new need's form carries a key made when the form was shown; the need is saved under the
+# external id derived from it. Sending the same form twice (a double click, a retry after a
+# timeout, the back button) saves the same need again instead of a second one.
+FORM_KEY = re.compile(r"[0-9a-f]{16}")
+
+
+def new_form_key() -> str:
+    return secrets.token_hex(8)
+
+
+def _saved_by(session: Session, key: str | None) -> int | None:
+    found = session.exec(select(Challenge).where(Challenge.external_id == f"behov-{key}")).first()
+    return found.id if found else None
+
+
+def _keyed(session: Session, user: User, key: str) -> tuple[Challenge | None, str]:
+    """For a new-need form's key: the need an earlier submit of this very form saved (if this
+    user may change it), and the key to save under. A key that names a need this user may
+    not change was not made for them: it is replaced, and that need is never touched."""
+    found = session.exec(select(Challenge).where(Challenge.external_id == f"behov-{key}")).first()
+    if found is None:
+        return None, key
+    if can_edit_challenge(session, user, found):
+        return found, key
+    return None, new_form_key()
+
+
 NeedForm = dict[str, Any]
-Text = Annotated[str, Form(max_length=5000)]
+# A description's limit is checked with a Norwegian message below, not by the form parser;
+# this one only bounds what is read (the browser's maxlength stops typing at 5,000).
+DESCRIPTION_MAX = 5000
+Text = Annotated[str, Form(max_length=200_000)]
 Short = Annotated[str, Form(max_length=300)]
 
 
@@ -133,9 +180,11 @@ def need_form(
     status: Short = "open",
     language: Short = "nb",
     themes: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+    skjema: Short = "",
 ) -> NeedForm:
     """The need form's fields, in import format (one reader for posting and editing)."""
     return {
+        "form_key": skjema if FORM_KEY.fullmatch(skjema) else None,
         "title": title.strip(),
         "description": description.strip(),
         "themes": themes,
@@ -160,21 +209,38 @@ def _save(
     existing: Challenge | None,
 ) -> Response:
     errors: dict[str, str] = {}
+    key = data.pop("form_key", None)
+    resubmit = False  # the same new-need form sent again (see FORM_KEY)
+    if existing is None and key:
+        existing, key = _keyed(session, user, key)
+        resubmit = existing is not None
+        data["id"] = None if resubmit else f"behov-{key}"
     if not data["title"]:
         errors["title"] = "Skriv en kort tittel."
     if not data["description"]:
         errors["description"] = "Beskriv behovet med noen setninger."
+    elif len(data["description"]) > DESCRIPTION_MAX:
+        errors["description"] = (
+            f"Beskrivelsen er {number(len(data['description']))} tegn; høyst "
+            f"{number(DESCRIPTION_MAX)} får plass. Kort den ned – to til fire setninger om "
+            "hva som trengs, for hvem og hvor gir best treff."
+        )
     if not data["themes"]:
         errors["themes"] = "Velg minst ett tema."
     if not errors:
         try:
-            saved = save_challenge(session, rt, user, data, existing, propose=False)
+            saved = save_challenge(
+                session, rt, user, data, existing, propose=False, new=existing is None
+            )
         except ImportValidationError as exc:
             errors = field_errors(exc.errors)
+        except Conflict:  # the same form sent twice at the very same moment: the other won
+            return RedirectResponse(f"/behov/{_saved_by(session, key)}?melding=lagret-igjen", 303)
         except NotAllowed as exc:
             raise PageError(403, "Ingen tilgang", str(exc)) from exc
         else:
-            return RedirectResponse(f"/behov/{saved.challenge.id}?melding=lagret", status_code=303)
+            code = "lagret-igjen" if resubmit else "lagret"
+            return RedirectResponse(f"/behov/{saved.challenge.id}?melding={code}", status_code=303)
     values = {**data, "target_groups": ", ".join(data["target_groups"])}
     return render(
         request,
@@ -182,7 +248,8 @@ def _save(
         user,
         status_code=422,
         **_form_context(values, errors),
-        need=existing,
+        need=None if resubmit else existing,
+        form_key=key if existing is None or resubmit else None,
     )
 
 
@@ -210,6 +277,7 @@ def live_suggestions(
     """Suggestions for the draft being typed (an HTML fragment the form's script shows)."""
     words = len(f"{tittel} {beskrivelse}".split())
     result = None
+    advice: list[str] = []
     if words >= 6:
         draft = Challenge(
             organisation_id=user.organisation_id or 0,
@@ -219,7 +287,17 @@ def live_suggestions(
             external_id="utkast",
         )
         result = preview(session, rt.store, draft)
-    return render(request, "_live.html", user, result=result, words=words)
+        advice = profile_warnings(challenge_text(draft), kind="need")
+    return render(
+        request,
+        "_live.html",
+        user,
+        result=result,
+        words=words,
+        advice=advice,
+        themes_chosen=bool(tema),
+        threshold=THRESHOLD,
+    )
 
 
 @router.get("/behov/{challenge_id}", response_class=HTMLResponse)
@@ -237,8 +315,22 @@ def need_page(
         user.role in ("reviewer", "admin") or can_edit_challenge(session, user, ch)
     )
     result = None
+    preparing = False
     if staff_view and ch.status == "open":
-        result = suggest(session, rt.store, ch, limit=10, threshold=not alle)
+        if rt.store.holds(CHALLENGES, ch.id, challenge_text(ch)):
+            result = suggest(
+                session,
+                rt.store,
+                ch,
+                limit=candidate_pool(SHOWN) if alle else SHOWN,
+                pool=candidate_pool(SHOWN),
+                threshold=not alle,
+            )
+        else:
+            # Saved moments ago and not searchable yet: the indexer is at it (asking again
+            # is free, and covers a server that restarted before it got to this need).
+            preparing = True
+            rt.indexer.request()
     proposals = {
         p.entrepreneur_id: p
         for p in session.exec(select(Proposal).where(Proposal.challenge_id == ch.id))
@@ -267,7 +359,31 @@ def need_page(
         advice=advice,
         show_all=alle,
         status_names=STATUS_NAMES,
+        preparing=preparing,
+        index_error=rt.indexer.error,
+        threshold=THRESHOLD,
+        tolerance_points=round(TOLERANCE * 100),
+        best=result.best_score if result else None,
     )
+
+
+@router.get("/behov/{challenge_id}/forslag-status")
+def suggestions_state(
+    challenge_id: IdPath, session: SessionDep, rt: RuntimeDep, user: Annotated[User, STAFF]
+) -> dict[str, Any]:
+    """Whether a need's suggestions are ready (polled by its page while they are prepared);
+    in the shape of a background job's state, which the page's script follows."""
+    ch = _need(session, user, challenge_id)
+    ready = ch.status != "open" or rt.store.holds(CHALLENGES, ch.id, challenge_text(ch))
+    if not ready:
+        rt.indexer.request()
+    text = "Forslagene er klare." if ready else PREPARING
+    if rt.indexer.error and not ready:
+        text = f"Søkeindeksen kunne ikke oppdateres ({rt.indexer.error}). Prøver igjen …"
+    return {"running": not ready, "done": 0, "total": 0, "text": text, "error": ""}
+
+
+PREPARING = "Behovet er lagret. Forslagene gjøres klare – det tar vanligvis noen sekunder."
 
 
 @router.get("/behov/{challenge_id}/endre", response_class=HTMLResponse)

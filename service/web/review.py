@@ -10,13 +10,23 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
-from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User, aware
+from models.tables import (
+    Challenge,
+    Entrepreneur,
+    Organisation,
+    OutboxMessage,
+    Proposal,
+    ReviewEvent,
+    User,
+    aware,
+)
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS, THEMES
 from service.api.deps import SessionDep
 from service.api.errors import IdPath
+from service.mail import handoff_parties
 from service.pipeline import STEPS, pipeline
 from service.security import can_see_proposal
-from service.web.common import ORIGIN_LABELS, PageError, render, role
+from service.web.common import ORIGIN_LABELS, ROLE_LABELS, PageError, render, role
 from service.workflow import STATUS_LABELS, WorkflowError, transition
 
 router = APIRouter(include_in_schema=False)
@@ -134,6 +144,14 @@ def _proposal_page(
             select(ReviewEvent).where(ReviewEvent.proposal_id == p.id).order_by(col(ReviewEvent.id))
         )
     )
+    municipal, entrepreneur = handoff_parties(session, p)
+    mails = list(
+        session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.proposal_id == p.id)
+            .order_by(col(OutboxMessage.id))
+        )
+    )
     return render(
         request,
         "proposal.html",
@@ -145,7 +163,22 @@ def _proposal_page(
         can_reject="rejected" in PROPOSAL_TRANSITIONS.get(p.status, ()),
         errors=errors or {},
         form=form or {},
+        actors=actor_names(session, [e.actor for e in events]),
+        parties={"municipal": municipal, "entrepreneur": entrepreneur},
+        mails=mails,
+        mail_now=bool(request.app.state.runtime.settings.smtp_host),
     )
+
+
+def actor_names(session: Session, actors: list[str]) -> dict[str, str]:
+    """Who each audit line's actor is, as a person reads it: the user's name and role; the
+    system by name; anything else (a pseudonym after an erasure) as it is stored."""
+    out = {"system": "Brobygger (automatisk)"}
+    wanted = [a for a in set(actors) if "@" in a]
+    if wanted:
+        for u in session.exec(select(User).where(col(User.email).in_(wanted))):
+            out[u.email] = f"{u.name} ({ROLE_LABELS.get(u.role, u.role)})"
+    return out
 
 
 @router.get("/forslag/{proposal_id}", response_class=HTMLResponse)
@@ -193,7 +226,13 @@ def decide(
             request, session, user, fresh, errors={"form": str(exc)}, status_code=exc.status
         )
     session.commit()
-    return RedirectResponse(f"/forslag/{p.id}?melding=vurdert", status_code=303)
+    # An explicit fragment: the browser would otherwise keep the form's "#feil" (RFC 9110)
+    code = DECIDED.get(to_status, "vurdert")
+    return RedirectResponse(f"/forslag/{p.id}?melding={code}#innhold", status_code=303)
+
+
+# The message after each decision says what happens next (common.MESSAGES has the texts).
+DECIDED = {"approved": "godkjent", "rejected": "avvist"}
 
 
 @router.get("/tavle", response_class=HTMLResponse)

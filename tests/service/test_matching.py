@@ -123,3 +123,43 @@ def test_hot_path_embeds_nothing_for_stored_records_and_once_for_free_text(
         expected = [(ids[j], float(fused[j])) for j in top_k(fused, 5)]
     assert [i for i, _ in hits] == [i for i, _ in expected]
     assert np.allclose([s for _, s in hits], [s for _, s in expected], atol=1e-5)
+
+
+def test_explanations_quote_each_side_and_never_count_a_name(tmp_path: Path) -> None:
+    """Read either way (a need's suggestions, an entrepreneur's "Behov for deg"), "the need
+    says" quotes the need and "the offer says" the offer; the entrepreneur's name is neither
+    a quoted sentence nor a shared word."""
+    from service.matching import challenge_text, entrepreneur_text
+    from tests.conftest import demo_runtime
+
+    rt = demo_runtime(Settings(home=tmp_path))
+    analyzer = rt.store.analyzer
+    checked = 0
+    with session_scope(rt.engine) as session:
+        entrepreneurs = list(session.exec(select(Entrepreneur)))
+        for ent in entrepreneurs:
+            name_only = {s for s, _ in analyzer.terms(ent.name)} - {
+                s for s, _ in analyzer.terms(ent.description)}
+            for s in discover(session, rt.store, ent, limit=5, threshold=False).suggestions:
+                need = session.get(Challenge, s.id)
+                quoted = s.explanation["sentences"]
+                assert quoted["need"] in challenge_text(need), (ent.name, quoted)
+                assert quoted["offer"] in ent.description, (ent.name, quoted)
+                said = {w.split(" / ")[0] for w in s.explanation["key_phrases"]}
+                stems = {st for w in said for st, _ in analyzer.terms(w)}
+                assert not stems & name_only - {
+                    st for st, _ in analyzer.terms(ent.description)}, (ent.name, said)
+                checked += 1
+        for ch in session.exec(select(Challenge).where(Challenge.status == "open")):
+            for s in suggest(session, rt.store, ch, limit=5, threshold=False).suggestions:
+                ent = session.get(Entrepreneur, s.id)
+                quoted = s.explanation["sentences"]
+                assert quoted["need"] in challenge_text(ch)
+                assert quoted["offer"] in entrepreneur_text(ent)
+                assert quoted["offer"].rstrip(".") != ent.name.rstrip(".")
+                for phrase in s.explanation["key_phrases"]:
+                    need_word, _, offer_word = phrase.partition(" / ")
+                    assert need_word.lower() in challenge_text(ch).lower()
+                    assert (offer_word or need_word).lower() in ent.description.lower(), phrase
+                checked += 1
+    assert checked > 100

@@ -58,3 +58,50 @@ document.querySelectorAll(".progress-box[data-url]").forEach(function (box) {
   }
   if (box.dataset.running === "true") { poll(); }
 });
+
+// Error summary (Designsystemet): a form that comes back with errors gets focus on its
+// summary, so a screen reader reads the heading first; a link in it moves focus to its field
+// and shows the field's label too. Without this script the links still lead to the fields.
+(function () {
+  "use strict";
+  var summary = document.querySelector("[data-error-summary]");
+  if (!summary) { return; }
+  summary.focus();
+  summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) { return; }
+    event.preventDefault();
+    var choice = field.type === "checkbox" || field.type === "radio";
+    var label = choice ? field.closest("fieldset")
+      : document.querySelector("label[for='" + CSS.escape(field.id) + "']");
+    (label || field).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+})();
+
+// Characters used in a text box with a limit (data-count-for names the box, data-max the
+// limit): the text is never cut, the count says when it is too long.
+document.querySelectorAll("[data-count-for]").forEach(function (hint) {
+  "use strict";
+  var box = document.getElementById(hint.dataset.countFor);
+  var max = parseInt(hint.dataset.max, 10);
+  if (!box || !max) { return; }
+  function show() {
+    var n = box.value.length;
+    var text = n.toLocaleString("nb-NO") + " av " + max.toLocaleString("nb-NO") + " tegn";
+    if (n > max) { text += " – " + (n - max).toLocaleString("nb-NO") + " for mange, kort ned teksten"; }
+    hint.textContent = text + ".";
+    hint.classList.toggle("error", n > max);
+  }
+  box.addEventListener("input", show);
+  show();
+});
+
+// The answer after a change to a conference plan: focus it when the page opens (a reload
+// that shows a finished plan restores the scroll position but not the focus).
+(function () {
+  "use strict";
+  var said = document.querySelector("[data-answer]");
+  if (said && document.activeElement !== said) { said.focus({ preventScroll: true }); }
+})();
