@@ -673,7 +673,7 @@ def _evidence(
     by_text = dict(zip(flat, vecs, strict=True))
     src_vecs = np.array([by_text[x] for x in src_sents])
     src_stems = [{stem for stem, _ in store.terms(x)} for x in src_sents]
-    src_terms = [t for x in src_sents for t in store.terms(x)]
+    src_terms = _without_name(store, [t for x in src_sents for t in store.terms(x)], source_name)
     for i in explain_ids:
         cand_stems = [{stem for stem, _ in store.terms(x)} for x in cand_sents[i]]
         shared = np.array([[len(a & b) for b in cand_stems] for a in src_stems], dtype=float)
@@ -682,8 +682,19 @@ def _evidence(
             src_sents, src_vecs, cand_sents[i], cand_vecs, shared
         )
         cand_terms = [t for x in cand_sents[i] for t in store.terms(x)]
-        out[i].key_phrases = key_phrases(src_terms, cand_terms)
+        out[i].key_phrases = key_phrases(src_terms, _without_name(store, cand_terms, names.get(i)))
     return out
+
+
+def _without_name(
+    store: IndexStore, terms: list[tuple[str, str]], name: str | None
+) -> list[tuple[str, str]]:
+    """``terms`` without the words of ``name`` ("Skolekjøkkenet serverer …" in the profile of
+    Skolekjøkkenet AS: its own name is no word it shares with a need)."""
+    if not name:
+        return terms
+    own = {surface for _, surface in store.terms(name)}
+    return [(stem, surface) for stem, surface in terms if surface not in own]
 
 
 def _content(text: str, name: str | None) -> list[str]:
