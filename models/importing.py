@@ -22,11 +22,13 @@ from models.validation import (
     CONTROL,
     CONTROL_PROBLEM,
     EXTERNAL_ID,
+    INVISIBLE_PROBLEM,
     email_problem,
     org_nr_problem,
     parse_date,
     place_problem,
     theme_problem,
+    visible,
 )
 from models.vocabulary import (
     CHALLENGE_STATUSES,
@@ -159,6 +161,9 @@ class _Checker:
             return None
         if CONTROL.search(value):
             self.fail(name, CONTROL_PROBLEM)
+            return None
+        if required and not visible(value):
+            self.fail(name, INVISIBLE_PROBLEM)
             return None
         return value
 

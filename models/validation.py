@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from models.vocabulary import OSLO_BYDELER, THEMES
@@ -14,6 +15,13 @@ EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
 # typed, and PostgreSQL cannot store NUL.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CONTROL_PROBLEM = "inneholder kontrolltegn (f.eks. NUL) som ikke kan lagres"
+INVISIBLE_PROBLEM = "har ingen synlige tegn"
+
+
+def visible(text: str) -> bool:
+    """Whether a text has a character a reader can see: not only spaces, zero-width and
+    formatting characters or C1 controls (a title of U+0092 or U+200B alone is empty)."""
+    return any(unicodedata.category(ch)[0] not in "CZ" for ch in text)
 
 
 def org_nr_problem(value: str) -> str | None:

@@ -614,7 +614,7 @@ def agenda_ics(agenda: Agenda, rows: list[dict[str, Any]]) -> str:
             text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
         )
 
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")  # RFC 5545: DTSTAMP is in UTC
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -729,7 +729,13 @@ def agenda_pdf(agenda: Agenda, name: str, organisation: str, rows: list[dict[str
 
 def _why(analyzer: Any, m: Participant, e: Participant) -> str:
     common = [THEMES.get(t, t) for t in m.themes if t in set(e.themes)]
-    words = key_phrases(analyzer.terms(m.text), analyzer.terms(e.text), limit=4)
+    # the participants' own names are no words they share ("Skolekjøkkenet serverer …")
+    own = {surface for p in (m, e) for _, surface in analyzer.terms(p.name)}
+    words = key_phrases(
+        [t for t in analyzer.terms(m.text) if t[1] not in own],
+        [t for t in analyzer.terms(e.text) if t[1] not in own],
+        limit=4,
+    )
     bits = []
     if common:
         bits.append("Felles temaer: " + ", ".join(common))

@@ -84,7 +84,8 @@ NAV: dict[str | None, list[tuple[str, str]]] = {
 
 # Messages after a form was sent (redirect-after-post): the URL carries a code, never text.
 MESSAGES = {
-    "lagret": "Behovet er lagret.",
+    "lagret": "Behovet er lagret. Forslagene står under «Forslag til entreprenører» lenger ned "
+    "på siden.",
     "lagret-igjen": "Behovet var allerede lagret fra dette skjemaet; endringene er lagret på "
     "det samme behovet (ingen kopi er laget).",
     "sendt": "De valgte forslagene er sendt til vurderingskøen.",
@@ -93,8 +94,8 @@ MESSAGES = {
     "profil": "Profilen er lagret. Kommunene finner den nye teksten i søket om noen sekunder.",
     "vurdert": "Den nye statusen er lagret og ført i historikken. Ingen e-post sendes for "
     "dette steget.",
-    "godkjent": "Forslaget er godkjent og ført i historikken. Begge parter får en "
-    "introduksjons-e-post; under «E-post» ser du til hvem og om den er sendt. Neste steg: "
+    "godkjent": "Forslaget er godkjent og ført i historikken. Under «E-post» ser du hvem "
+    "introduksjons-e-posten er lagt i utboksen til, og om den er sendt. Neste steg: "
     "sett «Kontaktet» når partene har snakket sammen.",
     "avvist": "Forslaget er avvist, og begrunnelsen er ført i historikken. Entreprenøren får "
     "ingen e-post om avvisningen.",
@@ -269,12 +270,16 @@ def ranker_label(version: str | None, short: bool = False) -> str:
     if not version:
         return ""
     if version.startswith("standard"):
-        text = "standardvektene" if short else "Poengsummen er regnet ut med standardvektene"
+        text = (
+            "faste vekter"
+            if short
+            else "Poengsummen er regnet ut med faste vekter, de samme for alle entreprenører"
+        )
     else:
         text = (
-            "lært modell"
+            "lært av vurderinger"
             if short
-            else ("Rekkefølgen er satt av en modell lært av saksbehandlernes tidligere vurderinger")
+            else "Rekkefølgen er satt av en modell lært av saksbehandlernes tidligere vurderinger"
         )
     return f"{text} ({version})" if short else f"{text} (versjon {version})."
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -16,7 +17,8 @@ from sqlmodel import Session, col, select
 from matcher.ranking import THRESHOLD, TOLERANCE
 from matcher.text import profile_warnings
 from models.importing import ImportValidationError
-from models.tables import Challenge, Contact, Organisation, Proposal, User
+from models.tables import Challenge, Contact, Organisation, Proposal, User, aware, utcnow
+from models.validation import visible
 from models.vocabulary import CHALLENGE_STATUSES, LANGUAGES, THEMES
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.errors import IdPath
@@ -150,6 +152,30 @@ def _saved_by(session: Session, key: str | None) -> int | None:
     return found.id if found else None
 
 
+# A form the back button brought back carries a new key; the same text sent again by the same
+# organisation within this time is still the same need (nobody posts one need twice in ten
+# minutes on purpose).
+RESUBMIT_WINDOW = timedelta(minutes=10)
+
+
+def _same_text(session: Session, user: User, data: NeedForm) -> Challenge | None:
+    """A need of this user's organisation saved moments ago with this very title and text."""
+    if user.organisation_id is None:
+        return None
+    found = session.exec(
+        select(Challenge)
+        .where(
+            Challenge.organisation_id == user.organisation_id,
+            Challenge.title == data["title"],
+            Challenge.description == data["description"],
+        )
+        .order_by(col(Challenge.id).desc())
+    ).first()
+    if found is None or aware(found.created_at) < utcnow() - RESUBMIT_WINDOW:
+        return None
+    return found if can_edit_challenge(session, user, found) else None
+
+
 def _keyed(session: Session, user: User, key: str) -> tuple[Challenge | None, str]:
     """For a new-need form's key: the need an earlier submit of this very form saved (if this
     user may change it), and the key to save under. A key that names a need this user may
@@ -215,9 +241,13 @@ def _save(
         existing, key = _keyed(session, user, key)
         resubmit = existing is not None
         data["id"] = None if resubmit else f"behov-{key}"
-    if not data["title"]:
+    if existing is None and not resubmit:
+        again = _same_text(session, user, data)
+        if again is not None:
+            return RedirectResponse(f"/behov/{again.id}?melding=lagret-igjen", status_code=303)
+    if not visible(data["title"]):
         errors["title"] = "Skriv en kort tittel."
-    if not data["description"]:
+    if not visible(data["description"]):
         errors["description"] = "Beskriv behovet med noen setninger."
     elif len(data["description"]) > DESCRIPTION_MAX:
         errors["description"] = (
@@ -227,6 +257,9 @@ def _save(
         )
     if not data["themes"]:
         errors["themes"] = "Velg minst ett tema."
+    if (existing is None or resubmit) and not data["contact_name"] and not data["contact_email"]:
+        # Nobody named: the one who posts it owns it until someone else is written in.
+        data["contact_name"], data["contact_email"] = user.name or None, user.email
     if not errors:
         try:
             saved = save_challenge(

@@ -197,7 +197,7 @@ def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] =
 # When the statements were last checked against the service (change it with them).
 STATEMENTS_CHECKED = date(2026, 12, 1)
 # The screen sizes the browser tests check every page at (tests/web/helpers.py, VIEWPORTS).
-TESTED_SIZES = (("mobil", 390, 844), ("PC", 1280, 900))
+TESTED_SIZES = (("mobilstørrelse", 390, 844), ("PC-størrelse", 1280, 900))
 
 
 def _about(request: Request, rt: RuntimeDep, user: WebUser, name: str) -> Response:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import (
     Challenge,
+    Contact,
     Entrepreneur,
     Organisation,
     OutboxMessage,
@@ -128,6 +129,18 @@ def _proposal(session: Session, user: User, proposal_id: int) -> Proposal:
     return p
 
 
+def _recipients(session: Session, mails: list[OutboxMessage]) -> dict[int | None, str]:
+    """Each mail's recipients by name where a contact has the address ("Kari Nordmann"), else
+    the address itself (a contact erased since keeps no name)."""
+    addresses = {a for m in mails for a in m.recipients}
+    names = {
+        c.email: c.name
+        for c in session.exec(select(Contact).where(col(Contact.email).in_(addresses)))
+        if c.email
+    }
+    return {m.id: ", ".join(names.get(a) or a for a in m.recipients) for m in mails}
+
+
 def _proposal_page(
     request: Request,
     session: Session,
@@ -166,6 +179,7 @@ def _proposal_page(
         actors=actor_names(session, [e.actor for e in events]),
         parties={"municipal": municipal, "entrepreneur": entrepreneur},
         mails=mails,
+        mail_to=_recipients(session, mails),
         mail_now=bool(request.app.state.runtime.settings.smtp_host),
     )
 

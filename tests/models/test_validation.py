@@ -53,3 +53,16 @@ def test_control_characters_are_refused_in_text_and_lists(bad: str) -> None:
     # tab and line breaks are text
     clean = {**row, "name": "Test AS", "service_areas": ["Oslo"]}
     assert validate_rows("entrepreneurs", [clean])[0]["description"].startswith("Vi lager mat.")
+
+
+@pytest.mark.parametrize("invisible", ["\u0092", "\u200b\u200b", "\u00a0\u2060", "\ufeff"])
+def test_a_required_text_of_invisible_characters_is_missing(invisible: str) -> None:
+    from models.importing import ImportValidationError, validate_rows
+    from models.validation import INVISIBLE_PROBLEM, visible
+
+    assert not visible(invisible) and visible(f"Ø{invisible}")
+    row = {"id": "ch-test", "organisation": "Bydel Alna", "title": invisible,
+           "description": "Eldre trenger selskap.", "themes": ["eldre"], "language": "nb"}
+    with pytest.raises(ImportValidationError) as caught:
+        validate_rows("challenges", [row])
+    assert {(e.field, e.reason) for e in caught.value.errors} == {("title", INVISIBLE_PROBLEM)}

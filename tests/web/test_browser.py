@@ -144,11 +144,11 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
 
     page.get_by_role("button", name="Lagre og se forslag").click()
     page.wait_for_url("**/behov/*?melding=lagret")
-    assert message(page) == "Behovet er lagret."
+    assert message(page).startswith("Behovet er lagret. Forslagene står under")
     # the page answered at once; it shows the suggestions by itself when they are ready
     cards = page.locator("ol.suggestions > li")
     cards.first.wait_for(timeout=60_000)
-    assert message(page) == "Behovet er lagret."
+    assert message(page).startswith("Behovet er lagret. Forslagene står under")
     assert cards.count() >= 2
     assert "likebehandling" in page.locator("#forslag > p.hint").first.inner_text()
     # "N weaker ones left out" and "show all" agree with what is shown
@@ -252,10 +252,14 @@ def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
     page.get_by_label("Kommentar").fill("Godt treff på arbeidstrening.")
     page.get_by_role("button", name="Godkjenn").click()
     page.wait_for_url("**melding=godkjent#innhold")
-    assert message(page).startswith("Forslaget er godkjent og ført i historikken. Begge parter")
+    assert message(page).startswith("Forslaget er godkjent og ført i historikken. Under «E-post»")
     mails = page.get_by_role("region", name="E-post").inner_text()
-    assert "Introduksjon til kommunen" in mails and "Introduksjon til entreprenøren" in mails
-    assert "venter i utboksen" in mails  # no SMTP server in this test: said as it is
+    named = re.match(r"Godkjenner du, får (.+?) \(.+?\) og (.+?) \(", before)
+    assert named, before
+    for person in named.groups():  # the people named before approving, by name, no address
+        assert f"Introduksjon til {person}:" in mails, mails
+    assert "@" not in mails
+    assert "lagt i utboksen" in mails and "brobygger" not in mails  # no SMTP server here
     page.get_by_role("button", name="Sett til «kontaktet»").click()
     page.wait_for_url("**melding=vurdert#innhold")
     assert "Ingen e-post sendes" in message(page)
@@ -263,7 +267,7 @@ def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
     assert "Foreslått" in rows[0] and "Brobygger (automatisk)" in rows[0]
     assert "foreslått → godkjent" in rows[1] and "Godt treff på arbeidstrening." in rows[1]
     assert "Ingrid Innovasjon (saksbehandler)" in rows[1] and "@" not in rows[1]
-    assert "standardvektene (standard-v2)" in rows[1]
+    assert "faste vekter (standard-v2)" in rows[1]
     assert "godkjent → kontaktet" in rows[2]
     check_accessibility(page)
     shot(page, "forslag-med-historikk")

@@ -61,10 +61,37 @@ def test_a_form_sent_twice_saves_one_need(world) -> None:
     assert len(_titled(rt, data["title"])) == 1
     page = client.get(again.headers["location"])
     assert "ingen kopi er laget" in page.text
-    # a new form is a new key: a second need on purpose is still possible
-    other = _form(client, data["title"])
+    # the back button brings the form back with a new key: the same text is still one need
+    back = _form(client, data["title"])
+    answer = client.post("/behov/nytt", data=back)
+    assert answer.headers["location"] == again.headers["location"]
+    assert len(_titled(rt, data["title"])) == 1
+    # a new form with other words is a new need: a second need on purpose is still possible
+    other = _form(client, data["title"], NEED + " Gjerne også på kveldstid.")
     assert client.post("/behov/nytt", data=other).status_code == 303
     assert len(_titled(rt, data["title"])) == 2
+
+
+def test_a_title_without_visible_characters_is_no_title(world) -> None:
+    rt, client = world
+    for invisible in ("\u0092", "\u200b\u200b", "\u00a0"):
+        answer = client.post("/behov/nytt", data=_form(client, invisible))
+        assert answer.status_code == 422
+        assert "Skriv en kort tittel." in answer.text
+        assert not _titled(rt, invisible)
+
+
+def test_a_need_without_a_contact_is_owned_by_the_one_who_posts_it(world) -> None:
+    rt, client = world
+    data = _form(client, "Besøksvenner (uten kontakt)")
+    assert client.post("/behov/nytt", data=data).status_code == 303
+    from models.tables import Contact
+
+    (need,) = _titled(rt, data["title"])
+    with Session(rt.engine) as session:
+        owner = session.get(Contact, need.owner_contact_id)
+        assert owner is not None and owner.email == "kari.nordby@bgr.oslo.kommune.no"
+        assert owner.name  # the user's name, shown on the need's page
 
 
 def test_a_form_key_that_names_another_organisations_need_never_touches_it(world) -> None:
