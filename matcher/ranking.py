@@ -6,26 +6,30 @@ any score by hand.
 
 Features (weight) and meaning:
 
-- ``similarity`` (0.50): cosine of the two e5 embeddings, rescaled from where real text pairs
+- ``similarity`` (0.676): cosine of the two e5 embeddings, rescaled from where real text pairs
   lie (0.70 unrelated ... 0.95 near-identical) to [0, 1];
-- ``lexical`` (0.10): share of the searching text's words (Norwegian stems, compounds split,
+- ``lexical`` (0.105): share of the searching text's words (Norwegian stems, compounds split,
   weighted by idf) found in the candidate;
-- ``themes`` (0.25): share of the searching record's themes the candidate also has;
-- ``area`` (0.08): 1 if the candidate works where the need is (bydel, kommune, Oslo for a
+- ``themes`` (0.085): share of the searching record's themes the candidate also has;
+- ``area`` (0.04): 1 if the candidate works where the need is (bydel, kommune, Oslo for a
   bydel, any bydel for a need of Oslo as a whole), 0.7 for the whole country, else 0. A
-  preference, never a filter;
-- ``target_groups`` (0.03): share of the searching record's target groups the candidate names;
+  preference, never a filter, and never strong enough to bury an excellent offer from a
+  neighbouring kommune;
+- ``target_groups`` (0.054): share of the searching record's target groups the candidate
+  serves too; the groups are read from each text and its target-group field
+  (``matcher.groups``: "over 80 år" is ``eldre``); 0.5 when one side names none;
 - ``capacity`` (0.02): room for another partnership, 1 - active / capacity; 0.5 if unknown;
 - ``history`` (0.02): reviewers' earlier decisions on this candidate,
   (approved + 1) / (decided + 2); 0.5 without history.
 
-Text carries 0.60 of the weight (as much as all structured fields together), because the
-need's own words are the best evidence; capacity and history are small nudges, so a new
-entrepreneur without history is not pushed out by established ones.
+The first five weights are learned (``bench/fit_ranking.py``: a pairwise logistic regression
+with scikit-learn over both gold sets, the area's share capped at 0.04); the last two are
+fixed nudges the gold sets have nothing to learn from, small so that a new entrepreneur
+without history is not pushed out by established ones. Held-out figures: docs/EVALUATION.md.
 
 After scoring, ``equal_treatment`` spreads exposure: among candidates within ``TOLERANCE`` of
-each other, the one proposed least often recently goes first. ``THRESHOLD`` is the score below
-which nothing is proposed ("no good match yet").
+each other, the one proposed least often recently goes first. ``with_confidence`` labels each
+candidate with a calibrated confidence (``matcher.confidence``); no list is cut by a score.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from matcher import confidence
 
 WHOLE_COUNTRY = "Hele landet"
 # The place-name convention of the import format (SPEC §6): "Bydel <name>" is one of Oslo's
@@ -46,27 +52,22 @@ SIMILARITY_FLOOR = 0.70
 SIMILARITY_CEILING = 0.95
 
 DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "similarity": 0.50,
-    "lexical": 0.10,
-    "themes": 0.25,
-    "area": 0.08,
-    "target_groups": 0.03,
+    "similarity": 0.676,
+    "lexical": 0.105,
+    "themes": 0.085,
+    "area": 0.04,
+    "target_groups": 0.054,
     "capacity": 0.02,
     "history": 0.02,
 }
 FEATURES: tuple[str, ...] = tuple(DEFAULT_WEIGHTS)
 
-RANKER_VERSION = "standard-v2"
+RANKER_VERSION = "standard-v3"
 
 # Scores within this distance count as equally good for equal treatment (about the gap that a
 # single differing target group or a capacity nudge makes).
 TOLERANCE = 0.03
 
-# Below this, a candidate is not proposed. Calibrated with bench/calibrate.py on data/gold:
-# the score with the best F2 (recall weighted twice: a reviewer can reject a weak proposal,
-# but nobody sees a good one that is hidden) separating grade >= 2 pairs from the rest.
-# Measured 2026-11-23: 0.66 -> precision 0.58, recall 0.91 over 450 scored pairs.
-THRESHOLD = 0.66
 
 FEATURE_LABELS: Mapping[str, str] = {
     "similarity": "Tekstlikhet",
@@ -127,6 +128,8 @@ class Suggestion:
     score: float
     features: dict[str, float]
     explanation: dict[str, Any] = field(default_factory=dict)
+    # calibrated probability of a good match (``matcher.confidence``), set by ``with_confidence``
+    confidence: float = 0.0
 
 
 Scorer = Callable[[Mapping[str, float]], float]
@@ -165,6 +168,9 @@ def area_fit(service_areas: Sequence[str], place: Place | None) -> tuple[float, 
     return 0.0, f"Arbeider ikke i {where} ({', '.join(sorted(areas))})"
 
 
+UNKNOWN_GROUPS = 0.5
+
+
 def _share(wanted: Sequence[str], offered: Sequence[str]) -> tuple[float, list[str]]:
     want = [w.strip().lower() for w in wanted if w.strip()]
     have = {o.strip().lower() for o in offered}
@@ -192,6 +198,8 @@ def features_for(
     """Feature values and the raw facts behind them, for one candidate."""
     theme_share, common_themes = _share(source.themes, cand.themes)
     target_share, common_targets = _share(source.target_groups, cand.target_groups)
+    if not source.target_groups or not cand.target_groups:
+        target_share = UNKNOWN_GROUPS  # one side names no group: neither a match nor a miss
     # The place is the need's; the service areas are the entrepreneur's, whichever searches.
     need, offer = (source, cand) if source.place is not None else (cand, source)
     area, area_text = area_fit(offer.service_areas, need.place)
@@ -353,10 +361,25 @@ def equal_treatment(
     return out
 
 
-def above_threshold(
-    suggestions: Sequence[Suggestion], threshold: float = THRESHOLD
-) -> list[Suggestion]:
-    return [s for s in suggestions if s.score >= threshold]
+def with_confidence(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
+    """Each suggestion's calibrated confidence and its Norwegian label, read from its score
+    and its distance to the best of the list (``matcher.confidence``); the list is unchanged.
+    Called on the whole scored list, before anything is cut or reordered."""
+    best = max((s.score for s in suggestions), default=0.0)
+    for s in suggestions:
+        s.confidence = round(confidence.probability(s.score, best), 4)
+        lvl = confidence.level(s.confidence)
+        s.explanation["confidence"] = {
+            "level": lvl,
+            "label": confidence.LABELS[lvl],
+            "probability": s.confidence,
+        }
+    return list(suggestions)
+
+
+def for_review(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
+    """The suggestions the automatic step sends to review (confidence at the review cut)."""
+    return [s for s in suggestions if s.confidence >= confidence.REVIEW_CUT]
 
 
 def gini(counts: Sequence[float]) -> float:

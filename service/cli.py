@@ -274,15 +274,12 @@ def _ensure_index(rt: Runtime) -> None:
 
 def _print_suggestions(payload: Any) -> None:
     _out(f"Forslag til «{payload.challenge.title}» ({payload.challenge.external_id}):")
-    if not payload.suggestions:
-        _out(
-            f"  {payload.message} ({payload.below_threshold} kandidater under terskelen; "
-            "beskriv gjerne behovet mer utfyllende.)"
-        )
+    if payload.message:
+        _out(f"  {payload.message} Det beste treffet er svakt; beskriv gjerne behovet mer.")
     for s in payload.suggestions:
         _out(
             f"  {s.rank:>2}. {s.entrepreneur.name} ({s.entrepreneur.external_id}) – "
-            f"poeng {number(s.score, 3)}"
+            f"{s.confidence.label.lower()}, poeng {number(s.score, 3)}"
         )
         _out(f"      {s.explanation.get('summary', '')}")
 
@@ -336,9 +333,14 @@ def cmd_discover(args: argparse.Namespace) -> int:
         return 0
     _out(f"Åpne behov for {payload.entrepreneur.name}:")
     if not payload.challenges:
-        _out("  Ingen åpne behov passer ennå.")
+        _out("  Ingen åpne behov ennå.")
+    elif payload.message:
+        _out(f"  {payload.message} Det beste treffet er svakt.")
     for d in payload.challenges:
-        _out(f"  {d.rank:>2}. {d.challenge.title} – {d.organisation} (poeng {number(d.score, 3)})")
+        _out(
+            f"  {d.rank:>2}. {d.challenge.title} – {d.organisation} "
+            f"({d.confidence.label.lower()}, poeng {number(d.score, 3)})"
+        )
         _out(f"      {d.explanation.get('summary', '')}")
         for c in d.contacts:
             bits = [b for b in (c.role, c.email, c.phone) if b]
@@ -347,6 +349,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from matcher.confidence import LABELS
     from service.config import get_settings
     from service.evaluation import evaluate_gold
 
@@ -358,7 +361,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise CliError(f"Mappen {gold} mangler: {', '.join(missing)}.")
     report = evaluate_gold(gold, embedder=get_settings().embedder, progress=_Progress())
     if args.json:
-        hidden = ("runs", "scored_pairs", "candidates")
+        hidden = ("runs", "runs_discover", "scored_pairs", "candidates")
         _out(json.dumps({k: v for k, v in report.items() if k not in hidden}, indent=2))
         return 0
     _out(
@@ -373,22 +376,41 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     if report["by_kind"]:
         _out("\nnDCG@10 per type vanskelig tilfelle:")
-        methods = [m for m in report["methods"] if m != "full+likebehandling"]
+        methods = list(report["methods"])
         _out(f"{'type':<12}{'behov':>6}" + "".join(f"{m:>14}" for m in methods))
         for kind, per in report["by_kind"].items():
             n = per["full"]["queries"]
             cells = "".join(f"{number(per[m]['ndcg@10'], 3):>14}" for m in methods)
             _out(f"{kind:<12}{n:>6}{cells}")
-    t = report["threshold"]
+    d = report["discover"]
     _out(
-        f"\nTerskel {number(t['threshold'], 2)}: {t['proposed']} par over terskelen, presisjon "
-        f"{number(t['precision'], 3)}, dekning {number(t['recall'], 3)} (relevant = karakter 2–3)"
+        f"\nMotsatt vei (entreprenør -> behov, «brobygger discover»): nDCG@10 "
+        f"{number(d['ndcg@10'], 3)} over {d['queries']} entreprenører med vurderte behov; "
+        f"{d['empty']} av {d['judged']} fikk en tom liste"
+    )
+    _out("\nTreffsikkerhet per merke (andel par vurdert 2–3, mot forventet sannsynlighet):")
+    for lvl, r in report["reliability"].items():
+        _out(
+            f"  {LABELS[lvl]:<14}{r['pairs']:>6} par  andel gode {number(r['good'], 3):>6}  "
+            f"forventet {number(r['predicted'], 3)}"
+        )
+    if report["traps"]["needs"]:
+        tr = report["traps"]
+        _out(
+            f"\nFeller: i {tr['trap_above_best']} av {tr['needs']} behov står en profil som "
+            "bare ligner over det beste treffet"
+        )
+    t = report["review_cut"]
+    _out(
+        f"\nTil vurdering automatisk (sikkerhet minst {number(t['cut'], 2)}): {t['proposed']} "
+        f"par, presisjon {number(t['precision'], 3)}, dekning {number(t['recall'], 3)} "
+        "(relevant = karakter 2–3)"
     )
     e = report["exposure"]
     _out(f"Eksponering, Gini over {e['entrepreneurs']} entreprenører (0 = helt jevnt):")
     for key, label in (
-        ("kandidater", f"topp {e['limit']} før terskel"),
-        ("etter_terskel", "det som foreslås"),
+        ("kandidater", f"topp {e['limit']} som vises"),
+        ("til_vurdering", "det som foreslås"),
     ):
         before, after = e[f"{key}_uten"], e[f"{key}_med"]
         _out(

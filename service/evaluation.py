@@ -6,8 +6,9 @@ the figures describe what users get. Every method runs on the same data in the s
 - ``bm25``: lexical retrieval alone (Norwegian analyser, BM25);
 - ``dense``: embedding cosine alone;
 - ``hybrid``: the fusion of the two (``matcher.retrieval.fuse``);
-- ``full``: the default scorer over all features;
-- ``full+likebehandling``: the full ranking after equal treatment, in a batch over all needs;
+- ``full``: the default scorer over all features, one need at a time;
+- ``shown``: what users are shown, exactly as ``brobygger suggest --all --limit 10 --json``
+  returns it (the full ranking with equal treatment over the batch; nothing is cut);
 - ``bag-of-words``: raw term-count cosine, the plain baseline.
 
 The report also carries every scored pair and each candidate's feature values, so that an
@@ -26,8 +27,9 @@ from typing import Any
 import numpy as np
 from sqlmodel import col, select
 
+from matcher.confidence import LABELS, REVIEW_CUT, level
 from matcher.evaluation import bag_of_words_rank, evaluate
-from matcher.ranking import THRESHOLD, gini
+from matcher.ranking import gini
 from matcher.retrieval import fuse, lexical_confidence
 from models.db import session_scope
 from models.importing import import_rows, read_rows
@@ -37,6 +39,7 @@ from service.matching import (
     ENTREPRENEURS,
     IndexStore,
     challenge_text,
+    discover,
     entrepreneur_text,
     suggest,
     suggest_all,
@@ -85,8 +88,8 @@ def _retrieval_runs(
 def exposure_report(rt: Runtime, *, limit: int = 5) -> dict[str, Any]:
     """How evenly entrepreneurs are proposed over all open challenges, without and with
     equal treatment: the Gini coefficient of the number of lists each entrepreneur appears in
-    (0 is perfectly even). Reported for the top-``limit`` candidate lists before the
-    threshold (where equal treatment has room to act) and for what is proposed after it."""
+    (0 is perfectly even). Reported for the top-``limit`` lists people see (where equal
+    treatment has room to act) and for what the automatic step sends to review (the cut)."""
     out: dict[str, Any] = {"limit": limit}
     with session_scope(rt.engine) as session:
         ents = [e.id for e in session.exec(select(Entrepreneur))]
@@ -103,7 +106,7 @@ def exposure_report(rt: Runtime, *, limit: int = 5) -> dict[str, Any]:
                 ):
                     for s in result.suggestions:
                         counts[s.id] += 1
-                key = ("etter_terskel" if threshold else "kandidater") + (
+                key = ("til_vurdering" if threshold else "kandidater") + (
                     "_med" if fair else "_uten"
                 )
                 out[key] = {
@@ -134,7 +137,7 @@ def evaluate_gold(
             by_id = {e.id: e.external_id for e in ents}
             runs = _retrieval_runs(session, rt.store, chs, ents, k)
             runs["full"] = {}
-            scored: list[tuple[float, int]] = []
+            scored: list[tuple[float, int, float]] = []
             candidates: dict[str, list[tuple[str, dict[str, float]]]] = {}
             for ch in chs:
                 result = suggest(
@@ -145,13 +148,15 @@ def evaluate_gold(
                     (by_id[s.id], dict(s.features)) for s in result.suggestions
                 ]
                 grades = qrels.get(ch.external_id, {})
-                scored += [(s.score, grades.get(by_id[s.id], 0)) for s in result.suggestions]
-            fair_runs: dict[str, list[str]] = {}
-            for ch, result in suggest_all(
-                session, rt.store, chs, limit=k, fair=True, threshold=False
-            ):
-                fair_runs[ch.external_id] = [by_id[s.id] for s in result.suggestions]
-            runs["full+likebehandling"] = fair_runs
+                scored += [
+                    (s.score, grades.get(by_id[s.id], 0), s.confidence)
+                    for s in result.suggestions
+                ]
+            shown: dict[str, list[str]] = {}
+            for ch, result in suggest_all(session, rt.store, chs, limit=k):
+                shown[ch.external_id] = [by_id[s.id] for s in result.suggestions]
+            runs["shown"] = shown
+            backwards = _discover_runs(session, rt.store, ents, k)
             runs["bag-of-words"] = bag_of_words_rank(
                 {c.external_id: challenge_text(c) for c in chs},
                 {e.external_id: entrepreneur_text(e) for e in ents},
@@ -165,7 +170,17 @@ def evaluate_gold(
     for kind in sorted(set(cases.values())):
         sub = {q: g for q, g in qrels.items() if cases.get(q) == kind}
         report["by_kind"][kind] = {m: evaluate(run, sub, k) for m, run in runs.items()}
-    report["threshold"] = threshold_report(scored, THRESHOLD)
+    report["traps"] = trap_report(runs["shown"], qrels, read_pairs(gold_dir / "traps.tsv"))
+    report["review_cut"] = review_report(scored)
+    report["reliability"] = reliability(scored)
+    back = invert(qrels)
+    report["discover"] = {
+        **evaluate(backwards, back, k),
+        "judged": sum(1 for g in back.values() if any(v > 0 for v in g.values())),
+        "empty": sum(1 for e, g in back.items() if any(v > 0 for v in g.values())
+                     and not backwards.get(e)),
+    }
+    report["runs_discover"] = backwards
     report["exposure"] = {
         key: {k2: v2 for k2, v2 in val.items() if not k2.startswith("_")}
         if isinstance(val, dict)
@@ -179,35 +194,110 @@ def evaluate_gold(
     return report
 
 
-def threshold_report(scored: list[tuple[float, int]], threshold: float) -> dict[str, float]:
-    """Precision/recall of "proposed" (score >= threshold) against grade >= 2."""
-    proposed = [g for s, g in scored if s >= threshold]
-    relevant = sum(1 for _, g in scored if g >= 2)
+def feature_tables(gold_dir: Path, *, embedder: str) -> dict[str, Any]:
+    """Every candidate's features for every need (``suggest``) and every entrepreneur
+    (``discover``) of a gold folder, keyed by external id: the raw material for fitting the
+    weights and the confidence (``bench/fit_ranking.py``). No cut, no learned model, no equal
+    treatment, so each list is the default scorer's full order."""
+    out: dict[str, Any] = {"suggest": {}, "discover": {}}
+    with tempfile.TemporaryDirectory(prefix="brobygger-features-") as tmp:
+        rt = open_runtime(Settings(home=Path(tmp), embedder=embedder))
+        with session_scope(rt.engine) as session:
+            import_rows(session, "entrepreneurs", read_rows(gold_dir / "entrepreneurs.json"))
+            import_rows(session, "challenges", read_rows(gold_dir / "challenges.json"))
+        sync_engine(rt.engine, rt.store)
+        with session_scope(rt.engine) as session:
+            ents = list(session.exec(select(Entrepreneur)))
+            chs = list(session.exec(select(Challenge).order_by(col(Challenge.id))))
+            ent_ids = {e.id: e.external_id for e in ents}
+            ch_ids = {c.id: c.external_id for c in chs}
+            for ch in chs:
+                result = suggest(
+                    session, rt.store, ch, limit=len(ents), fair=False, threshold=False,
+                    learned=False,
+                )
+                out["suggest"][ch.external_id] = [
+                    [ent_ids[s.id], dict(s.features)] for s in result.suggestions
+                ]
+            for e in ents:
+                result = discover(session, rt.store, e, limit=len(chs), threshold=False)
+                out["discover"][e.external_id] = [
+                    [ch_ids[s.id], dict(s.features)] for s in result.suggestions
+                ]
+        rt.engine.dispose()
+    return out
+
+
+def read_pairs(path: Path) -> dict[str, set[str]]:
+    """``need<TAB>entrepreneur`` lines (e.g. ``traps.tsv``: the look-alike profiles)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    if path.exists():
+        with open(path, encoding="utf-8") as fh:
+            for row in csv.reader(fh, delimiter="\t"):
+                if len(row) >= 2:
+                    out[row[0]].add(row[1])
+    return dict(out)
+
+
+def trap_report(
+    run: dict[str, list[str]], qrels: dict[str, dict[str, int]], traps: dict[str, set[str]]
+) -> dict[str, int]:
+    """How many trap needs show a look-alike profile above their best judged entrepreneur
+    (the first of the highest grade in the list; a trap above a list without it counts)."""
+    above = 0
+    for need, looks in traps.items():
+        order = run.get(need, [])
+        grades = qrels.get(need, {})
+        top = max(grades.values(), default=0)
+        best = next((i for i, e in enumerate(order) if grades.get(e, 0) == top), len(order))
+        if any(e in looks for e in order[:best]):
+            above += 1
+    return {"needs": len(traps), "trap_above_best": above}
+
+
+def invert(qrels: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """The judgements read backwards: entrepreneur -> the needs judged for it."""
+    back: dict[str, dict[str, int]] = defaultdict(dict)
+    for need, grades in qrels.items():
+        for ent, grade in grades.items():
+            back[ent][need] = grade
+    return dict(back)
+
+
+def _discover_runs(
+    session: Any, store: IndexStore, ents: list[Entrepreneur], k: int
+) -> dict[str, list[str]]:
+    """What each entrepreneur is shown (``brobygger discover``, "Behov for deg")."""
+    ids = {c.id: c.external_id for c in session.exec(select(Challenge))}
+    return {
+        e.external_id: [ids[s.id] for s in discover(session, store, e, limit=k).suggestions]
+        for e in ents
+    }
+
+
+def review_report(scored: list[tuple[float, int, float]]) -> dict[str, float]:
+    """Precision/recall of what the automatic step sends to review (confidence at the review
+    cut) against the pairs of grade >= 2."""
+    proposed = [g for _, g, p in scored if p >= REVIEW_CUT]
+    relevant = sum(1 for _, g, _ in scored if g >= 2)
     hits = sum(1 for g in proposed if g >= 2)
     return {
-        "threshold": threshold,
+        "cut": REVIEW_CUT,
         "proposed": len(proposed),
         "precision": round(hits / len(proposed), 3) if proposed else 0.0,
         "recall": round(hits / relevant, 3) if relevant else 0.0,
     }
 
 
-def calibrate_threshold(scored: list[tuple[float, int]], beta: float = 2.0) -> tuple[float, float]:
-    """The score threshold with the best F-beta for grade >= 2 pairs: (threshold, F-beta).
-
-    beta = 2 weighs recall twice as much as precision: a reviewer can reject a weak proposal,
-    but nobody sees the good entrepreneur a threshold hides (equal treatment).
-    """
-    best = (0.0, 0.0)
-    relevant = sum(1 for _, g in scored if g >= 2)
-    for t in sorted({round(s, 2) for s, _ in scored}):
-        proposed = [g for s, g in scored if s >= t]
-        hits = sum(1 for g in proposed if g >= 2)
-        if not proposed or not relevant:
-            continue
-        p, r = hits / len(proposed), hits / relevant
-        b2 = beta * beta
-        f = (1 + b2) * p * r / (b2 * p + r) if p + r else 0.0
-        if f > best[1]:
-            best = (t, f)
-    return best
+def reliability(scored: list[tuple[float, int, float]]) -> dict[str, dict[str, float]]:
+    """Per confidence label: how many pairs carry it, the share a judge found good (grade
+    >= 2) and the mean predicted probability (calibrated when the two agree)."""
+    out: dict[str, dict[str, float]] = {}
+    for lvl in LABELS:
+        pairs = [(g, p) for _, g, p in scored if level(p) == lvl]
+        out[lvl] = {
+            "pairs": len(pairs),
+            "good": round(sum(1 for g, _ in pairs if g >= 2) / len(pairs), 3) if pairs else 0.0,
+            "predicted": round(sum(p for _, p in pairs) / len(pairs), 3) if pairs else 0.0,
+        }
+    return out

@@ -30,8 +30,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from matcher.confidence import level
 from matcher.embedding import Embedder, create_embedder
 from matcher.errors import IndexMismatchError
+from matcher.groups import groups_of
 from matcher.index import APPROXIMATE_FROM, VectorIndex, hash_prefix
 from matcher.learned import LearnedModel
 from matcher.ranking import (
@@ -40,12 +42,13 @@ from matcher.ranking import (
     Place,
     Profile,
     Suggestion,
-    above_threshold,
     best_sentence_pair,
     equal_treatment,
+    for_review,
     key_phrases,
     rescore,
     score_candidates,
+    with_confidence,
 )
 from matcher.retrieval import BM25Index, fuse, lexical_confidence, top_k
 from matcher.text import NorwegianAnalyzer, content_hash, normalise, sentences
@@ -149,16 +152,21 @@ class VerifyReport:
 class MatchResult:
     """Ranked suggestions plus the rows they refer to, for the faces to render.
 
-    ``below_threshold`` counts candidates that scored too low to be proposed, so a face can
-    say "no good match yet" instead of showing nothing.
+    Every suggestion carries its calibrated confidence; ``best_confidence`` is the best
+    candidate's, so a face says "no good match yet" exactly when that one is itself weak.
     """
 
     suggestions: list[Suggestion]
     rows: dict[int, Any] = field(default_factory=dict)
     ranker_version: str = RANKER_VERSION
-    below_threshold: int = 0
-    scored: int = 0  # candidates scored in all (those shown, those left out, the weaker)
+    scored: int = 0  # candidates scored in all (those shown and the rest)
     best_score: float | None = None  # the best candidate's score, shown or not
+    best_confidence: float | None = None
+
+    @property
+    def weak(self) -> bool:
+        """No candidate better than a weak match (or none at all): "Ingen gode treff ennå"."""
+        return self.best_confidence is None or level(self.best_confidence) == "svakt"
 
 
 class IndexStore:
@@ -531,7 +539,7 @@ def _challenge_profile(session: Session, c: Challenge) -> Profile:
     return Profile(
         id=c.id or 0,
         themes=c.themes,
-        target_groups=c.target_groups,
+        target_groups=groups_of(c.target_groups, challenge_text(c)),
         place=Place(bydel=bydel, kommune=kommune),
         language=c.language,
     )
@@ -585,7 +593,7 @@ def _entrepreneur_profile(e: Entrepreneur, stats: DecisionStats | None = None) -
     return Profile(
         id=eid,
         themes=e.themes,
-        target_groups=e.target_groups,
+        target_groups=groups_of(e.target_groups, entrepreneur_text(e)),
         service_areas=e.service_areas,
         language=e.language,
         capacity=e.capacity,
@@ -727,7 +735,7 @@ def suggest(
     *,
     limit: int = 10,
     fair: bool = True,
-    threshold: bool = True,
+    threshold: bool = False,
     exposure: dict[int, int] | None = None,
     learned: bool = True,
     pool: int | None = None,
@@ -738,7 +746,8 @@ def suggest(
         pool: candidates to retrieve (default ``max(5 * limit, 50)``); a page that shows
             "all" asks for the same pool as its default list, so the counts agree.
         fair: apply equal treatment (exposure spreading among equally good candidates).
-        threshold: leave out candidates below the calibrated threshold.
+        threshold: only the candidates at the review cut (``matcher.confidence``), for the
+            automatic step that sends proposals to review; a list people read is never cut.
         exposure: counts to use instead of the database's recent proposals (batch runs add
             what they proposed so far).
         learned: order by the active learned ranker, if there is one.
@@ -795,16 +804,20 @@ def _finish(
     from_need: bool,
     source_name: str | None = None,
 ) -> MatchResult:
-    """Threshold, learned reordering, equal treatment, and the full explanation of the shown.
+    """Confidence, learned reordering, equal treatment, and the full explanation of the shown.
 
+    ``threshold``: keep only the candidates at the review cut (the automatic step that sends
+    proposals to review); lists people read are never cut, each candidate is labelled.
     ``from_need``: ``text`` is a need's and ``rows`` are entrepreneurs (else the other way
     round, when an entrepreneur discovers needs), so that "the need says" quotes the need."""
     total = len(ranked)
     best = max((s.score for s in ranked), default=None)
+    # On the default score, whose scale the confidence was calibrated on: a learned model may
+    # reorder candidates, never decide how sure a match is.
+    ranked = with_confidence(ranked)
+    best_confidence = max((s.confidence for s in ranked), default=None)
     if threshold:
-        # On the default score, whose scale the threshold was calibrated on: a learned model
-        # may reorder what is good enough, never decide what is good enough.
-        ranked = above_threshold(ranked)
+        ranked = for_review(ranked)
     version = RANKER_VERSION
     model = store.learned() if learned else None
     if model is not None:
@@ -839,10 +852,10 @@ def _finish(
     return MatchResult(
         suggestions=top,
         rows=rows,
-        below_threshold=total - len(ranked),
         ranker_version=version,
         scored=total,
         best_score=best,
+        best_confidence=best_confidence,
     )
 
 
@@ -865,13 +878,13 @@ def preview(
         [Evidence(cosine=cosine[i], lexical=share.get(i, 0.0)) for i in ids],
         theme_labels=THEMES,
     )
-    good = above_threshold(ranked)
+    ranked = with_confidence(ranked)
     return MatchResult(
-        suggestions=good[:limit],
+        suggestions=ranked[:limit],
         rows=rows,
-        below_threshold=len(ranked) - len(good),
         scored=len(ranked),
         best_score=ranked[0].score if ranked else None,
+        best_confidence=ranked[0].confidence if ranked else None,
     )
 
 
@@ -946,7 +959,7 @@ def suggest_all(
     *,
     limit: int = 10,
     fair: bool = True,
-    threshold: bool = True,
+    threshold: bool = False,
 ) -> Iterator[tuple[Challenge, MatchResult]]:
     """Suggestions for many challenges at once, spreading exposure across the batch.
 
@@ -983,7 +996,7 @@ def discover(
     entrepreneur: Entrepreneur,
     *,
     limit: int = 10,
-    threshold: bool = True,
+    threshold: bool = False,
 ) -> MatchResult:
     """Open challenges for an entrepreneur, best first (rows are the challenges)."""
     text = entrepreneur_text(entrepreneur)

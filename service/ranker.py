@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from matcher.learned import Decision, LearnedModel, TrainResult, train
-from matcher.ranking import FEATURES, linear_scorer
+from matcher.ranking import FEATURES, for_review, linear_scorer
 from models.tables import Challenge, Proposal, ReviewEvent
 from service.matching import APPROVED_STATUSES, MatchResult
 
@@ -22,14 +22,17 @@ def save_proposals(
 ) -> list[Proposal]:
     """Store each suggestion as a proposal with its score, features, explanation and ranker
     version, and log it in the audit trail. Pairs that already have a proposal are left as
-    they are (a decision already taken is never overwritten)."""
+    they are (a decision already taken is never overwritten). The system's own proposals
+    (``origin="system"``, the automatic step) are only those at the review cut
+    (``matcher.confidence.REVIEW_CUT``); what staff or an entrepreneur chose is kept whole."""
     existing = {
         p.entrepreneur_id: p
         for p in session.exec(select(Proposal).where(Proposal.challenge_id == challenge.id))
     }
     created = []
+    chosen = {s.id for s in for_review(result.suggestions)} if origin == "system" else None
     for rank, s in enumerate(result.suggestions, start=1):
-        if s.id in existing:
+        if s.id in existing or (chosen is not None and s.id not in chosen):
             continue
         proposal = Proposal(
             challenge_id=challenge.id or 0,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -55,10 +55,20 @@ class ChallengePublic(ChallengeRef):
     deadline: date | None
 
 
+class Confidence(BaseModel):
+    """How sure a suggestion is (``matcher.confidence``): a calibrated probability that a
+    reviewer finds it a good match, and its label as the pages show it."""
+
+    level: Literal["sterkt", "mulig", "svakt"]
+    label: str
+    probability: float
+
+
 class SuggestionPublic(BaseModel):
     entrepreneur: EntrepreneurRef
     score: float
     rank: int
+    confidence: Confidence
     explanation: dict[str, Any]
 
 
@@ -66,7 +76,6 @@ class SuggestionsPublic(BaseModel):
     challenge: ChallengeRef
     ranker_version: str
     suggestions: list[SuggestionPublic]
-    below_threshold: int = 0
     message: str | None = None
 
 
@@ -75,6 +84,7 @@ class DiscoveryPublic(BaseModel):
     organisation: str
     score: float
     rank: int
+    confidence: Confidence
     explanation: dict[str, Any]
     contacts: list[ContactPublic]
 
@@ -149,12 +159,12 @@ def suggestions_public(challenge: Challenge, result: MatchResult) -> Suggestions
                 entrepreneur=entrepreneur_ref(result.rows[s.id]),
                 score=s.score,
                 rank=rank,
+                confidence=Confidence(**s.explanation["confidence"]),
                 explanation=s.explanation,
             )
             for rank, s in enumerate(result.suggestions, start=1)
         ],
-        below_threshold=result.below_threshold,
-        message=None if result.suggestions else NO_MATCH,
+        message=NO_MATCH if result.weak else None,
     )
 
 
@@ -174,6 +184,7 @@ def discoveries_public(
                 organisation=org.name if org else "",
                 score=s.score,
                 rank=rank,
+                confidence=Confidence(**s.explanation["confidence"]),
                 explanation=s.explanation,
                 contacts=[contact_public(c) for c in contacts_for(session, ch)],
             )
@@ -182,5 +193,5 @@ def discoveries_public(
         entrepreneur=entrepreneur_ref(entrepreneur),
         ranker_version=result.ranker_version,
         challenges=items,
-        message=None if items else NO_MATCH,
+        message=NO_MATCH if result.weak else None,
     )

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from models.importing import MAX_DESCRIPTION, MAX_LIST_ITEMS
 from models.vocabulary import (
@@ -100,8 +100,18 @@ Outcome = Annotated[str, in_vocabulary(OUTCOMES, "utfall"), enum_schema(OUTCOMES
 # database integer.
 MAX_ID = 2**31 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-IdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]
+
+
+def _plain_digits(value: object) -> object:
+    """An id in a URL is digits and nothing else: pydantic would read "8\t" or " 8" as 8, so
+    that a path the schema refuses (not an integer) would still be answered."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("må være et heltall")
+    return value
+
+
+IdPath = Annotated[int, BeforeValidator(_plain_digits), Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int, BeforeValidator(_plain_digits), Query(ge=1, le=MAX_ID)]
 SlotNumber = Annotated[int, Field(ge=1, le=1000)]
 # No control characters (tab and line breaks are allowed): nobody types them, and
 # PostgreSQL cannot store NUL.

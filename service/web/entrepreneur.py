@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, select
 
-from matcher.ranking import THRESHOLD
 from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, Proposal, User
 from models.vocabulary import ENTREPRENEUR_STAGES, LANGUAGES
@@ -160,9 +159,9 @@ def for_you(
 ) -> Response:
     """Open needs that fit the profile, best first, each with its named contact person."""
     ent = _own(session, user)
-    # Below the threshold too, in a section of its own: an entrepreneur should see more than
-    # the few needs that clear the bar for a proposal.
-    result = discover(session, rt.store, ent, limit=15, threshold=False)
+    # The weak ones too, in a section of their own: an entrepreneur should see more than the
+    # few needs that are sure matches, and never an empty page while needs are open.
+    result = discover(session, rt.store, ent, limit=15)
     mine = {
         p.challenge_id: p
         for p in session.exec(select(Proposal).where(Proposal.entrepreneur_id == ent.id))
@@ -185,10 +184,8 @@ def for_you(
         "for_you.html",
         user,
         entrepreneur=ent,
-        good=[it for it, s in zip(items, result.suggestions, strict=True) if s.score >= THRESHOLD],
-        more=[it for it, s in zip(items, result.suggestions, strict=True) if s.score < THRESHOLD][
-            :8
-        ],
+        good=[it for it in items if it["s"].explanation["confidence"]["level"] != "svakt"],
+        more=[it for it in items if it["s"].explanation["confidence"]["level"] == "svakt"][:8],
     )
 
 

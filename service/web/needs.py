@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from matcher.ranking import THRESHOLD, TOLERANCE
+from matcher.ranking import TOLERANCE
 from matcher.text import profile_warnings
 from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Organisation, Proposal, User, aware, utcnow
@@ -329,7 +329,6 @@ def live_suggestions(
         words=words,
         advice=advice,
         themes_chosen=bool(tema),
-        threshold=THRESHOLD,
     )
 
 
@@ -357,7 +356,6 @@ def need_page(
                 ch,
                 limit=candidate_pool(SHOWN) if alle else SHOWN,
                 pool=candidate_pool(SHOWN),
-                threshold=not alle,
             )
         else:
             # Saved moments ago and not searchable yet: the indexer is at it (asking again
@@ -394,7 +392,7 @@ def need_page(
         status_names=STATUS_NAMES,
         preparing=preparing,
         index_error=rt.indexer.error,
-        threshold=THRESHOLD,
+        shown=SHOWN,
         tolerance_points=round(TOLERANCE * 100),
         best=result.best_score if result else None,
     )

@@ -10,15 +10,16 @@ from matcher.ranking import (
     Place,
     Profile,
     Suggestion,
-    above_threshold,
     area_fit,
     best_sentence_pair,
     equal_treatment,
+    for_review,
     gini,
     key_phrases,
     phrase_words,
     rescale_similarity,
     score_candidates,
+    with_confidence,
 )
 from matcher.text import NorwegianAnalyzer
 
@@ -107,8 +108,27 @@ def test_equal_treatment_reorders_only_within_the_tolerance() -> None:
     assert [s.id for s in equal_treatment(ranked, {}, tolerance=0.03)] == [1, 2, 3, 4, 5]
 
 
-def test_threshold_and_gini() -> None:
-    assert [s.id for s in above_threshold([_s(1, 0.7), _s(2, 0.5)], 0.6)] == [1]
+def test_confidence_reads_the_score_and_the_distance_to_the_best() -> None:
+    from matcher import confidence
+
+    out = with_confidence([_s(1, 0.80), _s(2, 0.78), _s(3, 0.40)])
+    assert [s.id for s in out] == [1, 2, 3]  # labelled, never cut or reordered
+    p = [s.confidence for s in out]
+    assert p[0] > p[1] > p[2] and all(0.0 <= x <= 1.0 for x in p)
+    for s in out:
+        c = s.explanation["confidence"]
+        assert c["probability"] == s.confidence
+        assert c["label"] == confidence.LABELS[confidence.level(s.confidence)]
+    # the same score is less sure far below a much better candidate than at the top
+    alone = with_confidence([_s(9, 0.60)])[0].confidence
+    below = with_confidence([_s(8, 0.95), _s(9, 0.60)])[1].confidence
+    assert below < alone
+    assert [s.id for s in for_review(out)] == [
+        s.id for s in out if s.confidence >= confidence.REVIEW_CUT
+    ]
+
+
+def test_gini() -> None:
     assert gini([1, 1, 1, 1]) == pytest.approx(0.0)
     assert gini([0, 0, 0, 4]) == pytest.approx(0.75)
     assert gini([]) == 0.0 and gini([0, 0]) == 0.0

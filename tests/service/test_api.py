@@ -67,7 +67,7 @@ def test_suggestions_are_ranked_and_explained(client: TestClient) -> None:
     cid = _challenge_id(client, "ch-grorud-arbeidstrening")
     body = client.get(f"/api/v1/challenges/{cid}/suggestions", params={"limit": 5}).json()
     assert body["challenge"]["id"] == cid and 1 <= len(body["suggestions"]) <= 5
-    assert body["ranker_version"] == "standard-v2" and body["message"] is None
+    assert body["ranker_version"] == "standard-v3" and body["message"] is None
     first = body["suggestions"][0]
     assert first["entrepreneur"]["name"] == "Jobbverkstedet Grorud AS"
     assert first["rank"] == 1 and "Arbeidsinkludering" in first["explanation"]["themes"]
@@ -94,6 +94,11 @@ def test_entrepreneurs_and_discovery_show_named_contacts(client: TestClient) -> 
     zero = client.get("/api/v1/entrepreneurs/0")  # outside the documented range of ids
     assert zero.status_code == 422
     assert zero.json()["detail"] == [{"felt": "path.entrepreneur_id", "feil": "må være minst 1"}]
+    for padded in (f"{eid}%09", f"%20{eid}", f"{eid}%0A"):  # not an integer as the schema says
+        answer = client.get(f"/api/v1/entrepreneurs/{padded}")
+        assert answer.status_code == 422, padded
+        assert answer.json()["detail"] == [
+            {"felt": "path.entrepreneur_id", "feil": "må være et heltall"}]
 
 
 def test_suggestion_requests_do_not_embed(client: TestClient, monkeypatch) -> None:

@@ -27,7 +27,7 @@ def _setup(home: Path):
     with session_scope(rt.engine) as session:
         for ch in open_challenges(session):
             result = suggest(session, rt.store, ch, limit=12, fair=False, threshold=False)
-            save_proposals(session, ch, result)
+            save_proposals(session, ch, result, origin="staff")  # staff chose them all
     return rt
 
 
@@ -37,17 +37,38 @@ def test_proposals_keep_explanation_and_ranker_version(home: Path) -> None:
         proposals = session.exec(select(Proposal)).all()
         assert len(proposals) == 18 * 12
         p = proposals[0]
-        assert p.ranker_version == "standard-v2" and p.explanation["summary"]
+        assert p.ranker_version == "standard-v3" and p.explanation["summary"]
         assert set(p.features) >= {"similarity", "lexical", "themes", "area"}
         events = session.exec(select(ReviewEvent).where(ReviewEvent.proposal_id == p.id)).all()
         assert [(e.action, e.to_status, e.ranker_version) for e in events] == [
-            ("propose", "proposed", "standard-v2")]
+            ("propose", "proposed", "standard-v3")]
         assert events[0].explanation == p.explanation
         # saving again does not duplicate or overwrite
         ch = open_challenges(session)[0]
         again = save_proposals(session, ch, suggest(session, rt.store, ch, limit=12, fair=False,
                                                       threshold=False))
         assert again == []
+
+
+def test_the_automatic_step_sends_only_those_at_the_review_cut(home: Path) -> None:
+    from matcher.confidence import REVIEW_CUT
+
+    rt = open_runtime(Settings(home=home))
+    with session_scope(rt.engine) as session:
+        import_rows(session, "entrepreneurs", read_rows(GOLD / "entrepreneurs.json"))
+        import_rows(session, "challenges", read_rows(GOLD / "challenges.json"))
+    sync_engine(rt.engine, rt.store)
+    with session_scope(rt.engine) as session:
+        sent = shown = 0
+        for ch in open_challenges(session):
+            result = suggest(session, rt.store, ch, limit=12, fair=False)
+            assert len(result.suggestions) == 12  # the list people read is never cut
+            saved = save_proposals(session, ch, result)  # origin "system"
+            by_id = {s.id: s for s in result.suggestions}
+            assert all(by_id[p.entrepreneur_id].confidence >= REVIEW_CUT for p in saved)
+            sent += len(saved)
+            shown += sum(1 for s in result.suggestions if s.confidence >= REVIEW_CUT)
+        assert 0 < sent == shown < 18 * 12
 
 
 def test_learned_ranker_is_used_only_when_it_beats_the_default(home: Path) -> None:
@@ -80,5 +101,5 @@ def test_learned_ranker_is_used_only_when_it_beats_the_default(home: Path) -> No
     assert noise.model is not None and not noise.model.active
     with session_scope(rt.engine) as session:
         ch = open_challenges(session)[3]
-        assert suggest(session, rt.store, ch, limit=5).ranker_version == "standard-v2"
-    assert "I bruk: standard-v2" in run_cli(home, "ranker", "status").stdout
+        assert suggest(session, rt.store, ch, limit=5).ranker_version == "standard-v3"
+    assert "I bruk: standard-v3" in run_cli(home, "ranker", "status").stdout

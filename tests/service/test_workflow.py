@@ -88,7 +88,15 @@ def test_the_whole_journey_over_http(home: Path, smtp) -> None:
         assert late.status_code == 409  # the second reviewer loses, with a clear message
 
         # a rejection needs a reason from the fixed list
-        other = next(p for p in props if p["id"] != target["id"])
+        # (the system sent only the sure ones; the need's owner sends one more of the list)
+        listed = client.get(f"/api/v1/challenges/{cid}/suggestions",
+                            headers=h["municipal"]).json()["suggestions"]
+        extra = next(s["entrepreneur"]["id"] for s in listed
+                     if s["entrepreneur"]["id"] not in {p["entrepreneur"]["id"] for p in props})
+        sent = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
+                           json={"entrepreneur_ids": [extra]})
+        assert sent.status_code == 201, sent.text
+        other = sent.json()[0]
         r = client.post(f"/api/v1/proposals/{other['id']}/transition", headers=h["reviewer"],
                         json={"to_status": "rejected"})
         assert r.status_code == 422 and "begrunnelse" in r.json()["detail"]
@@ -118,7 +126,7 @@ def test_the_whole_journey_over_http(home: Path, smtp) -> None:
             ("propose", None, "proposed"), ("status:approved", "proposed", "approved")]
         assert events[1]["actor"] == "reviewer@test.no"
         assert events[1]["reason"] == "God match på verksted."
-        assert events[1]["ranker_version"] == "standard-v2"
+        assert events[1]["ranker_version"] == "standard-v3"
         assert events[1]["explanation"]["summary"] == target["explanation"]["summary"]
         audit = client.get("/api/v1/audit", headers=h["reviewer"]).json()
         assert any(e["reason"] and "Arbeider ikke i området" in e["reason"]

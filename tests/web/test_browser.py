@@ -151,16 +151,17 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     assert message(page).startswith("Behovet er lagret. Forslagene står under")
     assert cards.count() >= 2
     assert "likebehandling" in page.locator("#forslag > p.hint").first.inner_text()
-    # "N weaker ones left out" and "show all" agree with what is shown
-    weaker = page.locator("#forslag p", has_text="svakere treff er holdt utenfor")
-    if weaker.count():
-        held_out = int(weaker.inner_text().split()[0])
-        shown = cards.count()
-        link = weaker.get_by_role("link")
-        total = int(link.inner_text().split()[2].rstrip(","))
-        link.click()
+    # every card says how sure it is; "the N best of M" and "show all" agree with what is shown
+    labels = cards.locator(".conf").all_inner_texts()
+    assert len(labels) == cards.count()
+    assert set(labels) <= {"Sterkt treff", "Mulig treff", "Svakt treff"}
+    more = page.locator("#forslag p", has_text="beste av")
+    if more.count():
+        shown, total = (int(w) for w in re.findall(r"\d+", more.inner_text())[:2])
+        assert shown == cards.count() < total
+        more.get_by_role("link").click()
         page.wait_for_url("**alle=1**")
-        assert page.locator("ol.suggestions > li").count() == total == shown + held_out
+        assert page.locator("ol.suggestions > li").count() == total
         page.go_back()
     first = cards.first
     # the explanation a reviewer can check: themes, area, highlighted words, score parts
@@ -267,7 +268,7 @@ def test_reviewer_decides_and_follows_the_pipeline(live, browser) -> None:
     assert "Foreslått" in rows[0] and "Brobygger (automatisk)" in rows[0]
     assert "foreslått → godkjent" in rows[1] and "Godt treff på arbeidstrening." in rows[1]
     assert "Ingrid Innovasjon (saksbehandler)" in rows[1] and "@" not in rows[1]
-    assert "faste vekter (standard-v2)" in rows[1]
+    assert "faste vekter (standard-v3)" in rows[1]
     assert "godkjent → kontaktet" in rows[2]
     check_accessibility(page)
     shot(page, "forslag-med-historikk")

@@ -232,4 +232,31 @@ def test_the_live_hint_says_what_is_missing_and_only_that(world) -> None:
         assert "Velg ett eller flere temaer" not in with_theme
         assert "Teksten er kort" not in with_theme
     assert "Ingen gode treff ennå" in thin and "Teksten er kort" in thin
-    assert "det beste treffet får" in thin
+    assert "også det beste forslaget er et svakt treff" in thin
+
+
+def test_the_page_the_api_and_the_cli_list_the_same_candidates_with_the_same_confidence(
+    world,
+) -> None:
+    """What a need's page shows is what `suggest --json` and the API return: same order,
+    same labels (so `brobygger eval`, which scores that list, measures what users get)."""
+    import html
+
+    from service.matching import suggest
+    from service.schemas import suggestions_public
+    from service.web.needs import SHOWN
+
+    rt, client = world
+    with Session(rt.engine) as session:
+        need = session.exec(select(Challenge).where(
+            Challenge.external_id == "ch-grorud-arbeidstrening")).first() or session.exec(
+            select(Challenge).where(Challenge.status == "open")).first()
+        assert need is not None
+        payload = suggestions_public(need, suggest(session, rt.store, need, limit=SHOWN))
+    page = client.get(f"/behov/{need.id}").text
+    names = [html.unescape(n) for n in re.findall(
+        r'<h3>\d+\. <a href="/entrepreneurer/\d+">([^<]+)</a></h3>', page)]
+    labels = re.findall(r'<span class="conf conf-(?:sterkt|mulig|svakt)">([^<]+)</span>', page)
+    assert names == [s.entrepreneur.name for s in payload.suggestions]
+    assert labels == [s.confidence.label for s in payload.suggestions]
+    assert len(names) == SHOWN
