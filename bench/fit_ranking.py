@@ -38,7 +38,6 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from matcher.confidence import LABELS, level
 from matcher.evaluation import ndcg_at_k
 from service.config import get_settings
 from service.evaluation import (
@@ -47,6 +46,8 @@ from service.evaluation import (
     read_cases,
     read_pairs,
     read_qrels,
+    reliability,
+    review_report,
     trap_report,
 )
 
@@ -201,30 +202,15 @@ def traps(lists: Sequence[Any], w: Mapping[str, float], sets: Sequence[Any]) -> 
     return trap_report(run, qrels, found)
 
 
-def reliability(pairs: Sequence[tuple[str, str, int, float]], shown: set | None = None) -> dict:
-    out = {}
-    for lvl in LABELS:
-        got = [
-            (g, p) for q, c, g, p in pairs if level(p) == lvl and (shown is None or (q, c) in shown)
-        ]
-        out[lvl] = {
-            "pairs": len(got),
-            "good": round(sum(1 for g, _ in got if g >= 2) / len(got), 3) if got else None,
-            "predicted": round(float(np.mean([p for _, p in got])), 3) if got else None,
-        }
-    return out
+def reliability_of(
+    pairs: Sequence[tuple[str, str, int, float]], shown: set | None = None
+) -> dict[str, dict[str, float]]:
+    """``service.evaluation.reliability`` over the pairs (of the lists' top 10 if ``shown``)."""
+    return reliability((g, p) for q, c, g, p in pairs if shown is None or (q, c) in shown)
 
 
 def review(pairs: Sequence[tuple[str, str, int, float]], cut: float) -> dict[str, float]:
-    sent = [g for _, _, g, p in pairs if p >= cut]
-    relevant = sum(1 for _, _, g, _ in pairs if g >= 2)
-    hits = sum(1 for g in sent if g >= 2)
-    return {
-        "cut": cut,
-        "sent": len(sent),
-        "precision": round(hits / len(sent), 3) if sent else 0.0,
-        "recall": round(hits / relevant, 3) if relevant else 0.0,
-    }
+    return review_report(((g, p) for _, _, g, p in pairs), cut)
 
 
 def _top(lists: Sequence[Any], w: Mapping[str, float]) -> set[tuple[str, str]]:
@@ -281,8 +267,8 @@ def held_out(
     return {
         "ndcg": {k: round(float(np.mean(v)), 3) for k, v in per.items()},
         "queries": {k: len(v) for k, v in per.items()},
-        "reliability_all": reliability(pairs),
-        "reliability_shown": reliability(pairs, shown),
+        "reliability_all": reliability_of(pairs),
+        "reliability_shown": reliability_of(pairs, shown),
         "review": review(pairs, fit["cut"]),
         "traps": trapped,
     }
@@ -325,7 +311,7 @@ def report(sets: Sequence[Mapping[str, Any]], precision: float) -> dict[str, Any
                     for k, v in ndcg(mine, other_fit["weights"]).items()
                 },
                 "discover": round(float(np.mean(ndcg(mine_back, other_fit["weights"])["alle"])), 3),
-                "reliability_shown": reliability(pairs, _top(mine, other_fit["weights"])),
+                "reliability_shown": reliability_of(pairs, _top(mine, other_fit["weights"])),
                 "review": review(pairs, other_fit["cut"]),
                 "traps": traps(mine, other_fit["weights"], sets),
                 "fit": other_fit,

@@ -402,7 +402,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
     t = report["review_cut"]
     _out(
-        f"\nTil vurdering automatisk (sikkerhet minst {number(t['cut'], 2)}): {t['proposed']} "
+        f"\nTil vurdering automatisk (sikkerhet minst {number(t['cut'], 2)}): {t['sent']} "
         f"par, presisjon {number(t['precision'], 3)}, dekning {number(t['recall'], 3)} "
         "(relevant = karakter 2–3)"
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -171,8 +172,8 @@ def evaluate_gold(
         sub = {q: g for q, g in qrels.items() if cases.get(q) == kind}
         report["by_kind"][kind] = {m: evaluate(run, sub, k) for m, run in runs.items()}
     report["traps"] = trap_report(runs["shown"], qrels, read_pairs(gold_dir / "traps.tsv"))
-    report["review_cut"] = review_report(scored)
-    report["reliability"] = reliability(scored)
+    report["review_cut"] = review_report((g, p) for _, g, p in scored)
+    report["reliability"] = reliability((g, p) for _, g, p in scored)
     back = invert(qrels)
     report["discover"] = {
         **evaluate(backwards, back, k),
@@ -275,29 +276,34 @@ def _discover_runs(
     }
 
 
-def review_report(scored: list[tuple[float, int, float]]) -> dict[str, float]:
-    """Precision/recall of what the automatic step sends to review (confidence at the review
-    cut) against the pairs of grade >= 2."""
-    proposed = [g for _, g, p in scored if p >= REVIEW_CUT]
-    relevant = sum(1 for _, g, _ in scored if g >= 2)
-    hits = sum(1 for g in proposed if g >= 2)
+def review_report(
+    pairs: Iterable[tuple[int, float]], cut: float = REVIEW_CUT
+) -> dict[str, float]:
+    """Precision/recall of what the automatic step sends to review (``(grade, probability)``
+    pairs at or above ``cut``) against the pairs of grade >= 2."""
+    pairs = list(pairs)
+    sent = [g for g, p in pairs if p >= cut]
+    relevant = sum(1 for g, _ in pairs if g >= 2)
+    hits = sum(1 for g in sent if g >= 2)
     return {
-        "cut": REVIEW_CUT,
-        "proposed": len(proposed),
-        "precision": round(hits / len(proposed), 3) if proposed else 0.0,
+        "cut": cut,
+        "sent": len(sent),
+        "precision": round(hits / len(sent), 3) if sent else 0.0,
         "recall": round(hits / relevant, 3) if relevant else 0.0,
     }
 
 
-def reliability(scored: list[tuple[float, int, float]]) -> dict[str, dict[str, float]]:
-    """Per confidence label: how many pairs carry it, the share a judge found good (grade
-    >= 2) and the mean predicted probability (calibrated when the two agree)."""
+def reliability(pairs: Iterable[tuple[int, float]]) -> dict[str, dict[str, float]]:
+    """Per confidence label, over ``(grade, probability)`` pairs: how many carry it, the share
+    a judge found good (grade >= 2) and the mean predicted probability (calibrated when the
+    two agree)."""
+    pairs = list(pairs)
     out: dict[str, dict[str, float]] = {}
     for lvl in LABELS:
-        pairs = [(g, p) for _, g, p in scored if level(p) == lvl]
+        got = [(g, p) for g, p in pairs if level(p) == lvl]
         out[lvl] = {
-            "pairs": len(pairs),
-            "good": round(sum(1 for g, _ in pairs if g >= 2) / len(pairs), 3) if pairs else 0.0,
-            "predicted": round(sum(p for _, p in pairs) / len(pairs), 3) if pairs else 0.0,
+            "pairs": len(got),
+            "good": round(sum(1 for g, _ in got if g >= 2) / len(got), 3) if got else 0.0,
+            "predicted": round(sum(p for _, p in got) / len(got), 3) if got else 0.0,
         }
     return out

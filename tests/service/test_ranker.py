@@ -18,12 +18,17 @@ from tests.conftest import REPO, run_cli
 GOLD = REPO / "data" / "gold"
 
 
-def _setup(home: Path):
+def _gold_home(home: Path):
     rt = open_runtime(Settings(home=home))
     with session_scope(rt.engine) as session:
         import_rows(session, "entrepreneurs", read_rows(GOLD / "entrepreneurs.json"))
         import_rows(session, "challenges", read_rows(GOLD / "challenges.json"))
     sync_engine(rt.engine, rt.store)
+    return rt
+
+
+def _setup(home: Path):
+    rt = _gold_home(home)
     with session_scope(rt.engine) as session:
         for ch in open_challenges(session):
             result = suggest(session, rt.store, ch, limit=12, fair=False, threshold=False)
@@ -53,11 +58,7 @@ def test_proposals_keep_explanation_and_ranker_version(home: Path) -> None:
 def test_the_automatic_step_sends_only_those_at_the_review_cut(home: Path) -> None:
     from matcher.confidence import REVIEW_CUT
 
-    rt = open_runtime(Settings(home=home))
-    with session_scope(rt.engine) as session:
-        import_rows(session, "entrepreneurs", read_rows(GOLD / "entrepreneurs.json"))
-        import_rows(session, "challenges", read_rows(GOLD / "challenges.json"))
-    sync_engine(rt.engine, rt.store)
+    rt = _gold_home(home)
     with session_scope(rt.engine) as session:
         sent = shown = 0
         for ch in open_challenges(session):
