@@ -13,7 +13,8 @@ scikit-learn:
    regression is pairwise (a better-graded candidate minus a worse one of the same need), so
    it learns what orders a list; the area's share is capped (``AREA_CAP``).
 2. **Confidence.** A second logistic regression (Platt scaling) of the label on the weighted
-   score and its distance to the list's best: ``matcher.confidence``'s BIAS, SCORE, GAP.
+   score, its distance to the list's best and the area fit: ``matcher.confidence``'s BIAS,
+   SCORE, GAP, AREA.
 3. **Review cut.** The smallest probability at which what is sent to review has a precision
    of at least ``--precision`` (held out).
 
@@ -138,11 +139,12 @@ def scores(cands: Sequence[tuple[str, dict[str, float]]], w: Mapping[str, float]
 
 
 def _conf_inputs(lists: Sequence[Any], w: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate: its score, its distance to the list's best, its area fit."""
     x, y = [], []
     for _, _, cands, grades, _ in lists:
         sc = scores(cands, w)
         best = float(sc.max()) if len(sc) else 0.0
-        x += [[v, v - best] for v in sc]
+        x += [[v, v - best, f["area"]] for v, (_, f) in zip(sc, cands, strict=True)]
         y += [int(grades.get(c, 0) >= 2) for c, _ in cands]
     return np.array(x), np.array(y)
 
@@ -154,18 +156,19 @@ def fit_confidence(lists: Sequence[Any], w: Mapping[str, float]) -> dict[str, fl
         "BIAS": round(float(model.intercept_[0]), 3),
         "SCORE": round(float(model.coef_[0][0]), 3),
         "GAP": round(float(model.coef_[0][1]), 3),
+        "AREA": round(float(model.coef_[0][2]), 3),
     }
 
 
 def probabilities(lists: Sequence[Any], w: Mapping[str, float], c: Mapping[str, float]) -> list:
     """(query, candidate, grade, probability) for every candidate."""
     out = []
+    x, _ = _conf_inputs(lists, w)
+    z = c["BIAS"] + c["SCORE"] * x[:, 0] + c["GAP"] * x[:, 1] + c["AREA"] * x[:, 2]
+    p = iter(1 / (1 + np.exp(-z)))
     for _, q, cands, grades, _ in lists:
-        sc = scores(cands, w)
-        best = float(sc.max()) if len(sc) else 0.0
-        z = c["BIAS"] + c["SCORE"] * sc + c["GAP"] * (sc - best)
-        for (cid, _), p in zip(cands, 1 / (1 + np.exp(-z)), strict=True):
-            out.append((q, cid, grades.get(cid, 0), float(p)))
+        for cid, _ in cands:
+            out.append((q, cid, grades.get(cid, 0), float(next(p))))
     return out
 
 

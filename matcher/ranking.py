@@ -362,12 +362,14 @@ def equal_treatment(
 
 
 def with_confidence(suggestions: Sequence[Suggestion]) -> list[Suggestion]:
-    """Each suggestion's calibrated confidence and its Norwegian label, read from its score
-    and its distance to the best of the list (``matcher.confidence``); the list is unchanged.
+    """Each suggestion's calibrated confidence and its Norwegian label, read from its score,
+    its distance to the best of the list and its area fit (``matcher.confidence``); the list
+    is unchanged.
     Called on the whole scored list, before anything is cut or reordered."""
     best = max((s.score for s in suggestions), default=0.0)
     for s in suggestions:
-        s.confidence = round(confidence.probability(s.score, best), 4)
+        area = s.features.get("area", 1.0)
+        s.confidence = round(confidence.probability(s.score, best, area), 4)
         lvl = confidence.level(s.confidence)
         s.explanation["confidence"] = {
             "level": lvl,

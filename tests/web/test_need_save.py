@@ -231,8 +231,9 @@ def test_the_live_hint_says_what_is_missing_and_only_that(world) -> None:
     if "Ingen gode treff ennå" in with_theme:
         assert "Velg ett eller flere temaer" not in with_theme
         assert "Teksten er kort" not in with_theme
-    assert "Ingen gode treff ennå" in thin and "Teksten er kort" in thin
-    assert "også det beste forslaget er et svakt treff" in thin
+    assert "Teksten er kort" in thin  # said whether or not the best candidate is weak
+    if "Ingen gode treff ennå" in thin:
+        assert "også det beste forslaget er et svakt treff" in thin
 
 
 def test_the_page_the_api_and_the_cli_list_the_same_candidates_with_the_same_confidence(
