@@ -2,7 +2,9 @@
 
 Embeddings go through the home database's content-addressed cache, so the second run over the
 same corpus costs seconds. Questions and passages are an asymmetric task: e5's ``query:``
-prefix for the questions, ``passage:`` for the corpus (model card).
+prefix for the questions, ``passage:`` for the corpus (model card). A passage longer than the
+model reads is embedded in overlapping windows and scores as its best window
+(``matcher.retrieval.windows``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from matcher.retrieval import BM25Index, fuse, lexical_confidence, rrf, top_k
+from matcher.retrieval import (
+    BM25Index,
+    best_window,
+    fuse,
+    lexical_confidence,
+    rrf,
+    top_k,
+    windows,
+)
 from matcher.text import NorwegianAnalyzer
 from models.db import session_scope
 from service.runtime import Runtime
@@ -54,14 +64,16 @@ def run_retrieval(
         def tick(name: str) -> Callable[[int, int], None]:
             return lambda done, total: progress(name, done, total) if progress else None
 
+        parts = [(i, w) for i, d in enumerate(corpus) for w in windows(d["text"])]
+        owner = np.array([i for i, _ in parts])
         with session_scope(rt.engine) as session:
             doc_vecs, _ = rt.store.vectors(
-                session, [d["text"] for d in corpus], "passage", tick("korpus")
+                session, [w for _, w in parts], "passage", tick("korpus")
             )
             q_vecs, _ = rt.store.vectors(
                 session, [q["text"] for q in queries], "query", tick("spørsmål")
             )
-        dense = q_vecs @ doc_vecs.T
+        dense = best_window(q_vecs @ doc_vecs.T, owner, len(corpus))
     for i, q in enumerate(queries):
         if method == "bm25":
             assert lexical is not None

@@ -55,3 +55,19 @@ def test_rrf_and_top_k() -> None:
     assert fused[1] == pytest.approx(2 / 62)
     assert top_k(np.array([0.1, 0.9, 0.5, 0.9]), 3).tolist() == [1, 3, 2]
     assert top_k(np.array([]), 3).tolist() == []
+
+
+def test_long_passages_are_read_in_overlapping_windows() -> None:
+    from matcher.retrieval import best_window, windows
+
+    short = "ett to tre"
+    assert windows(short, size=5, step=3) == [short]
+    text = " ".join(f"o{i}" for i in range(12))
+    parts = windows(text, size=5, step=3)
+    assert parts[0].split() == ["o0", "o1", "o2", "o3", "o4"]
+    assert parts[-1].split()[-1] == "o11"  # the end is never left out
+    assert all(len(p.split()) <= 5 for p in parts)
+    # a document scores as its best window
+    scores = np.array([[0.1, 0.9, 0.3, 0.2]])
+    owner = np.array([0, 0, 1, 1])
+    assert best_window(scores, owner, 2).tolist() == [[0.9, 0.3]]
