@@ -21,7 +21,8 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,21 +121,36 @@ def exposure_report(rt: Runtime, *, limit: int = 5) -> dict[str, Any]:
     return out
 
 
+@contextmanager
+def gold_home(
+    gold_dir: Path, embedder: str, progress: Any = None
+) -> Iterator[tuple[Runtime, list[Entrepreneur], list[Challenge]]]:
+    """A throwaway home with a gold folder imported and indexed through the normal pipeline:
+    the runtime, its entrepreneurs and its challenges (by id)."""
+    with tempfile.TemporaryDirectory(prefix="brobygger-eval-") as tmp:
+        rt = open_runtime(Settings(home=Path(tmp), embedder=embedder))
+        try:
+            with session_scope(rt.engine) as session:
+                import_rows(session, "entrepreneurs", read_rows(gold_dir / "entrepreneurs.json"))
+                import_rows(session, "challenges", read_rows(gold_dir / "challenges.json"))
+            sync_engine(rt.engine, rt.store, progress=progress)
+            with session_scope(rt.engine) as session:
+                ents = list(session.exec(select(Entrepreneur)))
+                chs = list(session.exec(select(Challenge).order_by(col(Challenge.id))))
+                session.expunge_all()
+            yield rt, ents, chs
+        finally:
+            rt.engine.dispose()
+
+
 def evaluate_gold(
     gold_dir: Path, *, embedder: str, k: int = 10, progress: Any = None
 ) -> dict[str, Any]:
     """Run every method on the gold set; return overall and per-case-kind metrics."""
     qrels = read_qrels(gold_dir / "qrels.tsv")
     cases = read_cases(gold_dir / "cases.tsv")
-    with tempfile.TemporaryDirectory(prefix="brobygger-eval-") as tmp:
-        rt = open_runtime(Settings(home=Path(tmp), embedder=embedder))
+    with gold_home(gold_dir, embedder, progress) as (rt, ents, chs):
         with session_scope(rt.engine) as session:
-            import_rows(session, "entrepreneurs", read_rows(gold_dir / "entrepreneurs.json"))
-            import_rows(session, "challenges", read_rows(gold_dir / "challenges.json"))
-        sync_engine(rt.engine, rt.store, progress=progress)
-        with session_scope(rt.engine) as session:
-            ents = list(session.exec(select(Entrepreneur)))
-            chs = list(session.exec(select(Challenge).order_by(col(Challenge.id))))
             by_id = {e.id: e.external_id for e in ents}
             runs = _retrieval_runs(session, rt.store, chs, ents, k)
             runs["full"] = {}
@@ -164,7 +180,6 @@ def evaluate_gold(
                 k=k,
             )
         exposure = exposure_report(rt, limit=5)
-        rt.engine.dispose()
     report: dict[str, Any] = {"embedder": embedder, "k": k, "methods": {}, "by_kind": {}}
     for method, run in runs.items():
         report["methods"][method] = evaluate(run, qrels, k)
@@ -201,15 +216,8 @@ def feature_tables(gold_dir: Path, *, embedder: str) -> dict[str, Any]:
     weights and the confidence (``bench/fit_ranking.py``). No cut, no learned model, no equal
     treatment, so each list is the default scorer's full order."""
     out: dict[str, Any] = {"suggest": {}, "discover": {}}
-    with tempfile.TemporaryDirectory(prefix="brobygger-features-") as tmp:
-        rt = open_runtime(Settings(home=Path(tmp), embedder=embedder))
+    with gold_home(gold_dir, embedder) as (rt, ents, chs):
         with session_scope(rt.engine) as session:
-            import_rows(session, "entrepreneurs", read_rows(gold_dir / "entrepreneurs.json"))
-            import_rows(session, "challenges", read_rows(gold_dir / "challenges.json"))
-        sync_engine(rt.engine, rt.store)
-        with session_scope(rt.engine) as session:
-            ents = list(session.exec(select(Entrepreneur)))
-            chs = list(session.exec(select(Challenge).order_by(col(Challenge.id))))
             ent_ids = {e.id: e.external_id for e in ents}
             ch_ids = {c.id: c.external_id for c in chs}
             for ch in chs:
@@ -225,7 +233,6 @@ def feature_tables(gold_dir: Path, *, embedder: str) -> dict[str, Any]:
                 out["discover"][e.external_id] = [
                     [ch_ids[s.id], dict(s.features)] for s in result.suggestions
                 ]
-        rt.engine.dispose()
     return out
 
 

@@ -204,6 +204,9 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     page.wait_for_url("**melding=lagret")
     assert page.get_by_role("heading", level=1).inner_text().startswith(
         "Besøksvenner og møteplasser")
+    # the page reloads itself once the changed text's suggestions are ready: let it, so that
+    # leaving does not race that reload (net::ERR_ABORTED)
+    page.locator("ol.suggestions > li").first.wait_for(timeout=60_000)
     page.goto(live + "/mine-behov")
     assert page.get_by_role("link", name=f"Besøksvenner og møteplasser for eldre ({viewport})")
     page.close()
