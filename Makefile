@@ -42,6 +42,7 @@ system-deps:
 
 lint: $(VENV)/.dev-stamp
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: $(VENV)/.dev-stamp system-deps lint

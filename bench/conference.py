@@ -49,15 +49,34 @@ def participants(n_m: int, n_e: int, slots: int, seed: int = 7) -> list[Particip
     people = []
     for i in range(n_m):
         desc, themes = text(needs, i)
-        people.append(Participant(
-            id=f"k{i}", side="municipal", name=f"Ansatt {i}", organisation=orgs[i % len(orgs)],
-            text=desc, themes=themes, max_meetings=int(rng.integers(3, 7)), min_meetings=0,
-            unavailable=busy()))
+        people.append(
+            Participant(
+                id=f"k{i}",
+                side="municipal",
+                name=f"Ansatt {i}",
+                organisation=orgs[i % len(orgs)],
+                text=desc,
+                themes=themes,
+                max_meetings=int(rng.integers(3, 7)),
+                min_meetings=0,
+                unavailable=busy(),
+            )
+        )
     for j in range(n_e):
         desc, themes = text(offers, j)
-        people.append(Participant(
-            id=f"e{j}", side="entrepreneur", name=f"Entreprenør {j}", organisation="",
-            text=desc, themes=themes, max_meetings=slots, min_meetings=4, unavailable=busy()))
+        people.append(
+            Participant(
+                id=f"e{j}",
+                side="entrepreneur",
+                name=f"Entreprenør {j}",
+                organisation="",
+                text=desc,
+                themes=themes,
+                max_meetings=slots,
+                min_meetings=4,
+                unavailable=busy(),
+            )
+        )
     municipal = people[:n_m]
     for k in range(n_m // 7):  # wishes and conflicts of interest
         m = municipal[int(rng.integers(n_m))]
@@ -92,8 +111,10 @@ def main() -> int:
     affinity_seconds = time.monotonic() - t0
     inst, _, _ = instance(people, aff, args.slots, args.tables, args.max_per_organisation)
     results: dict[str, dict[str, float | int | str]] = {}
-    for name, run in (("greedy", lambda: greedy(inst)),
-                      ("solver", lambda: solve(inst, time_limit=args.time_limit))):
+    for name, run in (
+        ("greedy", lambda: greedy(inst)),
+        ("solver", lambda: solve(inst, time_limit=args.time_limit)),
+    ):
         times, last = [], None
         for _ in range(args.runs):
             last = run()
@@ -113,17 +134,31 @@ def main() -> int:
         }
     size = f"{args.municipal} × {args.entrepreneurs} × {args.slots} slots, {args.tables} tables"
     print(f"Conference scheduling, {size}; affinities {affinity_seconds:.1f} s")
-    print(f"{'method':<8} {'median s':>9} {'meetings':>9} {'objective':>10} {'bound':>10} "
-          f"{'gap':>7} {'unmet':>6} {'broken':>7}")
+    print(
+        f"{'method':<8} {'median s':>9} {'meetings':>9} {'objective':>10} {'bound':>10} "
+        f"{'gap':>7} {'unmet':>6} {'broken':>7}"
+    )
     for name, r in results.items():
-        print(f"{name:<8} {r['seconds_median']:>9} {r['meetings']:>9} {r['objective']:>10} "
-              f"{r['upper_bound']:>10} {float(r['gap']):>7.2%} "
-              f"{r['unmet_minimums_or_wishes']:>6} {r['violations']:>7}")
+        print(
+            f"{name:<8} {r['seconds_median']:>9} {r['meetings']:>9} {r['objective']:>10} "
+            f"{r['upper_bound']:>10} {float(r['gap']):>7.2%} "
+            f"{r['unmet_minimums_or_wishes']:>6} {r['violations']:>7}"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
-            "size": size, "affinity_seconds": round(affinity_seconds, 1),
-            "runs": args.runs, "results": results}, indent=2, ensure_ascii=False) + "\n")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "size": size,
+                    "affinity_seconds": round(affinity_seconds, 1),
+                    "runs": args.runs,
+                    "results": results,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     rt.engine.dispose()
     return 0
 

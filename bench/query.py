@@ -88,13 +88,19 @@ def latencies(index: VectorIndex, queries: np.ndarray, runs: int) -> dict[str, f
             times.append((time.perf_counter() - t) * 1000)
         passes.append(np.percentile(times, [50, 95, 99]))
     med = np.median(np.array(passes), axis=0)
-    return {"p50_ms": round(float(med[0]), 3), "p95_ms": round(float(med[1]), 3),
-            "p99_ms": round(float(med[2]), 3)}
+    return {
+        "p50_ms": round(float(med[0]), 3),
+        "p95_ms": round(float(med[1]), 3),
+        "p99_ms": round(float(med[2]), 3),
+    }
 
 
 def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
-    return float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(
-        found.tolist(), truth.tolist(), strict=True)]))
+    return float(
+        np.mean(
+            [len(set(a) & set(b)) / 10 for a, b in zip(found.tolist(), truth.tolist(), strict=True)]
+        )
+    )
 
 
 def peak_rss_mb() -> float:
@@ -120,56 +126,76 @@ def main() -> int:
     queries = queries + rng.normal(0, 0.02, queries.shape).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     rows = []
-    print(f"{'size':>9} {'method':<12} {'build s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'p99 ms':>8} {'recall@10':>9} {'bytes/vec':>9} {'peak RSS MB':>11}")
+    print(
+        f"{'size':>9} {'method':<12} {'build s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'p99 ms':>8} {'recall@10':>9} {'bytes/vec':>9} {'peak RSS MB':>11}"
+    )
     for n in sizes:
         vecs = expand(base, n, seed=n)
         ids = np.arange(1, n + 1)
         hashes = [f"{i:064x}" for i in range(n)]
-        exact = VectorIndex(embedder_id="bench", dimension=vecs.shape[1],
-                            approximate_from=10**12)
+        exact = VectorIndex(embedder_id="bench", dimension=vecs.shape[1], approximate_from=10**12)
         t = time.monotonic()
         exact.upsert(ids.tolist(), vecs, hashes)
         built = time.monotonic() - t
         _, truth = exact.search(queries, 10)
-        row = {"size": n, "method": "exact", "build_s": round(built, 1),
-               **latencies(exact, queries, args.runs), "recall_at_10": 1.0,
-               "bytes_per_vector": round(len(faiss.serialize_index(exact._index)) / n),
-               "peak_rss_mb": peak_rss_mb()}
+        row = {
+            "size": n,
+            "method": "exact",
+            "build_s": round(built, 1),
+            **latencies(exact, queries, args.runs),
+            "recall_at_10": 1.0,
+            "bytes_per_vector": round(len(faiss.serialize_index(exact._index)) / n),
+            "peak_rss_mb": peak_rss_mb(),
+        }
         rows.append(row)
         if n >= 10_000:
-            approx = VectorIndex(embedder_id="bench", dimension=vecs.shape[1],
-                                 approximate_from=0)
+            approx = VectorIndex(embedder_id="bench", dimension=vecs.shape[1], approximate_from=0)
             approx.upsert(ids.tolist(), vecs, hashes)
             t = time.monotonic()
             tuning = approx.optimise()
             built = time.monotonic() - t
             _, found = approx.search(queries, 10)
-            rows.append({"size": n, "method": f"ivf nprobe={tuning['nprobe']}/{tuning['nlist']}",
-                         "build_s": round(built, 1), **latencies(approx, queries, args.runs),
-                         "recall_at_10": round(recall_at_10(found, truth), 4),
-                         "bytes_per_vector": round(
-                             len(faiss.serialize_index(approx._index)) / n),
-                         "peak_rss_mb": peak_rss_mb()})
+            rows.append(
+                {
+                    "size": n,
+                    "method": f"ivf nprobe={tuning['nprobe']}/{tuning['nlist']}",
+                    "build_s": round(built, 1),
+                    **latencies(approx, queries, args.runs),
+                    "recall_at_10": round(recall_at_10(found, truth), 4),
+                    "bytes_per_vector": round(len(faiss.serialize_index(approx._index)) / n),
+                    "peak_rss_mb": peak_rss_mb(),
+                }
+            )
             del approx
         del exact, vecs
         for r in rows[-2:] if n >= 10_000 else rows[-1:]:
-            print(f"{r['size']:>9} {r['method']:<12} {r['build_s']:>8} {r['p50_ms']:>8} "
-                  f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['recall_at_10']:>9} "
-                  f"{r['bytes_per_vector']:>9} {r['peak_rss_mb']:>11}", flush=True)
+            print(
+                f"{r['size']:>9} {r['method']:<12} {r['build_s']:>8} {r['p50_ms']:>8} "
+                f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['recall_at_10']:>9} "
+                f"{r['bytes_per_vector']:>9} {r['peak_rss_mb']:>11}",
+                flush=True,
+            )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"queries": args.queries, "runs": args.runs,
-                                         "rows": rows}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps({"queries": args.queries, "runs": args.runs, "rows": rows}, indent=2) + "\n"
+        )
     if args.plot:
         from service.plots import bar_chart_svg, write_page
 
         labels = [f"{n:,}".replace(",", " ") for n in sizes]
         exact_p99 = [r["p99_ms"] for r in rows if r["method"] == "exact"]
-        approx_p99 = [next((r["p99_ms"] for r in rows if r["size"] == n
-                            and r["method"] != "exact"), 0) for n in sizes]
-        svg = bar_chart_svg("p99 per søk (ms) etter antall profiler", labels,
-                            {"Eksakt": exact_p99, "Tilnærmet (IVF)": approx_p99}, "ms")
+        approx_p99 = [
+            next((r["p99_ms"] for r in rows if r["size"] == n and r["method"] != "exact"), 0)
+            for n in sizes
+        ]
+        svg = bar_chart_svg(
+            "p99 per søk (ms) etter antall profiler",
+            labels,
+            {"Eksakt": exact_p99, "Tilnærmet (IVF)": approx_p99},
+            "ms",
+        )
         write_page(args.plot, "Søketid", svg)
     return 0
 

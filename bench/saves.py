@@ -196,7 +196,7 @@ def save_loop(browser: Browser, report: Report, stop: threading.Event, seed: int
             pass
 
 
-def run(
+def run(  # noqa: PLR0913 - the load test's knobs, each a command-line option
     url: str,
     seconds: float,
     *,

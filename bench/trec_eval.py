@@ -31,8 +31,10 @@ def main(argv: list[str]) -> int:
     for name in argv[1:]:
         run = {q: docs[:10] for q, docs in read_run(Path(name)).items()}
         m = evaluate(run, qrels, 10)
-        print(f"{Path(name).name:<28}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}"
-              f"{m['mrr']:>8.3f}{m['queries']:>9}")
+        print(
+            f"{Path(name).name:<28}{m['ndcg@10']:>9.3f}{m['recall@10']:>11.3f}"
+            f"{m['mrr']:>8.3f}{m['queries']:>9}"
+        )
     return 0
 
 

@@ -49,6 +49,22 @@ class Embedder(Protocol):
     ) -> np.ndarray: ...
 
 
+ROLES = ("query", "passage")
+
+
+def embed(emb: Embedder, texts: Sequence[str], role: str) -> np.ndarray:
+    """``texts`` embedded as ``role`` ("query" or "passage", see the module docstring).
+
+    Raises:
+        ValueError: for another role; the message lists the valid ones.
+    """
+    if role == "query":
+        return emb.embed_queries(texts)
+    if role == "passage":
+        return emb.embed_passages(texts)
+    raise ValueError(f"Unknown embedding role {role!r}; valid roles: {', '.join(ROLES)}")
+
+
 def _normalised(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.ndim == 1:
@@ -141,29 +157,26 @@ class SentenceTransformerEmbedder:
             dtype=np.float32,
         )
 
-    def embed_queries(
-        self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
+    def _embed(
+        self, texts: Sequence[str], prefix: str, batch_size: int, progress: Progress | None
     ) -> np.ndarray:
-        prefixed = self._prefix(texts, "query: ")
         return _batched(
             lambda chunk: self._encode(chunk, batch_size),
-            prefixed,
+            self._prefix(texts, prefix),
             self.dimension,
             batch_size,
             progress,
         )
 
+    def embed_queries(
+        self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
+    ) -> np.ndarray:
+        return self._embed(texts, "query: ", batch_size, progress)
+
     def embed_passages(
         self, texts: Sequence[str], *, batch_size: int = 64, progress: Progress | None = None
     ) -> np.ndarray:
-        prefixed = self._prefix(texts, "passage: ")
-        return _batched(
-            lambda chunk: self._encode(chunk, batch_size),
-            prefixed,
-            self.dimension,
-            batch_size,
-            progress,
-        )
+        return self._embed(texts, "passage: ", batch_size, progress)
 
 
 BACKENDS: dict[str, str] = {

@@ -61,7 +61,7 @@ class LearnedModel:
         """Probability that a reviewer approves, for one candidate's features."""
         x = (np.array([features.get(f, 0.0) for f in self.features]) - self.mean) / self.scale
         z = float(np.dot(self.weights, x) + self.intercept)
-        return 1.0 / (1.0 + np.exp(-z))
+        return float(1.0 / (1.0 + np.exp(-z)))
 
     def save(self, folder: Path) -> Path:
         """Write ``ranker-<version>.json`` and point ``ranker.json`` at it (atomically)."""

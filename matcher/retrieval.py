@@ -117,7 +117,7 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     std = scores.std()
     if std < 1e-12:
         return np.zeros_like(scores)
-    return (scores - scores.mean()) / std
+    return np.asarray((scores - scores.mean()) / std)
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, confidence: float) -> np.ndarray:

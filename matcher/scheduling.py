@@ -30,7 +30,7 @@ reaches the bound.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -129,7 +129,7 @@ class InfeasibleError(ValueError):
 # -- the pair-choice model -------------------------------------------------------------------
 
 
-def _pair_model(
+def _pair_model(  # noqa: C901 - one branch per constraint family of one MILP, read together
     inst: Instance, pairs: list[tuple[int, int]], with_priorities: bool
 ) -> tuple[np.ndarray, list[LinearConstraint], int]:
     """Objective (to minimise) and constraints over x[pair] (+ shortfall u[entrepreneur])."""
@@ -293,7 +293,7 @@ class _Board:
         return False
 
 
-def _assign_full(
+def _assign_full(  # noqa: C901, PLR0915 - the slot MILP, one constraint family per block
     inst: Instance, cands: list[tuple[int, int]], time_limit: float
 ) -> tuple[dict[tuple[int, int], int], bool]:
     """Pairs and slots at once for the candidate pairs: an integer programme y[pair, slot]
@@ -386,7 +386,7 @@ def _weighted(inst: Instance, at: dict[tuple[int, int], int]) -> float:
         max(0, min(p.min_meetings, inst.cap(p)) - per_e[j])
         for j, p in enumerate(inst.entrepreneurs)
     )
-    return (
+    return float(
         sum(inst.affinity[p] + (WANT_WEIGHT if p in inst.want else 0.0) for p in at)
         - MIN_WEIGHT * shortfall
     )
@@ -494,7 +494,7 @@ def _fixed_board(inst: Instance) -> _Board:
     return board
 
 
-def check_feasible(inst: Instance) -> None:
+def check_feasible(inst: Instance) -> None:  # noqa: C901 - one check per constraint, each says why
     """Refuse an instance that cannot have a schedule, naming why (Norwegian)."""
     if inst.slots < 1:
         raise InfeasibleError("Konferansen må ha minst én tidsluke (--slots).")
@@ -622,55 +622,72 @@ def greedy(inst: Instance) -> Schedule:
     )
 
 
-def violations(inst: Instance, meetings: Sequence[Meeting]) -> list[str]:
-    """Every broken constraint of a schedule (empty when it is valid); for tests."""
+def _slot_violations(inst: Instance, meetings: Sequence[Meeting]) -> list[str]:
+    """Broken constraints of single meetings: slot, table, double booking, availability,
+    avoided and repeated pairs, fixed meetings."""
     out = []
-    seen_m: set[tuple[int, int]] = set()
-    seen_e: set[tuple[int, int]] = set()
-    pairs: set[tuple[int, int]] = set()
     tables: set[tuple[int, int]] = set()
-    per_m: dict[int, int] = defaultdict(int)
-    per_e: dict[int, int] = defaultdict(int)
-    per_org: dict[tuple[str, int], int] = defaultdict(int)
+    busy_m: set[tuple[int, int]] = set()
+    busy_e: set[tuple[int, int]] = set()
+    pairs: set[tuple[int, int]] = set()
     for m in meetings:
         i, j, s = m.municipal, m.entrepreneur, m.slot
         if not 1 <= s <= inst.slots:
             out.append(f"slot {s} outside 1..{inst.slots}")
         if not 1 <= m.table <= inst.tables or (s, m.table) in tables:
             out.append(f"table {m.table} in slot {s} invalid or used twice")
-        tables.add((s, m.table))
-        if (i, s) in seen_m or (j, s) in seen_e:
+        if (i, s) in busy_m or (j, s) in busy_e:
             out.append(f"double booking in slot {s}: {i} / {j}")
-        seen_m.add((i, s))
-        seen_e.add((j, s))
         if s in inst.municipal[i].unavailable or s in inst.entrepreneurs[j].unavailable:
             out.append(f"meeting {i}-{j} in unavailable slot {s}")
         if (i, j) in inst.avoid:
             out.append(f"avoided pair {i}-{j} meets")
         if (i, j) in pairs:
             out.append(f"pair {i}-{j} meets twice")
+        tables.add((s, m.table))
+        busy_m.add((i, s))
+        busy_e.add((j, s))
         pairs.add((i, j))
-        per_m[i] += 1
-        per_e[j] += 1
-        if (i, j) not in inst.want:
-            per_org[(inst.municipal[i].organisation, j)] += 1
     at = {(m.municipal, m.entrepreneur): m.slot for m in meetings}
-    for pair, s in inst.fixed.items():
-        if at.get(pair) != s:
-            out.append(f"fixed meeting {pair} not kept in slot {s}")
-    for i, n in per_m.items():
-        cap = inst.municipal[i].max_meetings
-        if cap is not None and n > cap:
-            out.append(f"municipal {i} has {n} > {cap} meetings")
-    for j, n in per_e.items():
-        cap = inst.entrepreneurs[j].max_meetings
-        if cap is not None and n > cap:
-            out.append(f"entrepreneur {j} has {n} > {cap} meetings")
-    if inst.max_per_organisation is not None:
-        for (org, j), n in per_org.items():
-            if org and n > inst.max_per_organisation:
-                out.append(f"{n} from {org} meet entrepreneur {j}")
+    out += [
+        f"fixed meeting {pair} not kept in slot {s}"
+        for pair, s in inst.fixed.items()
+        if at.get(pair) != s
+    ]
     return out
+
+
+def _count_violations(inst: Instance, meetings: Sequence[Meeting]) -> list[str]:
+    """Broken caps: meetings per person and per organisation."""
+    per_m = Counter(m.municipal for m in meetings)
+    per_e = Counter(m.entrepreneur for m in meetings)
+    per_org = Counter(
+        (inst.municipal[m.municipal].organisation, m.entrepreneur)
+        for m in meetings
+        if (m.municipal, m.entrepreneur) not in inst.want
+    )
+    out = []
+    for side, counts, people in (
+        ("municipal", per_m, inst.municipal),
+        ("entrepreneur", per_e, inst.entrepreneurs),
+    ):
+        for k, n in counts.items():
+            cap = people[k].max_meetings
+            if cap is not None and n > cap:
+                out.append(f"{side} {k} has {n} > {cap} meetings")
+    cap_org = inst.max_per_organisation
+    if cap_org is not None:
+        out += [
+            f"{n} from {org} meet entrepreneur {j}"
+            for (org, j), n in per_org.items()
+            if org and n > cap_org
+        ]
+    return out
+
+
+def violations(inst: Instance, meetings: Sequence[Meeting]) -> list[str]:
+    """Every broken constraint of a schedule (empty when it is valid); for tests."""
+    return _slot_violations(inst, meetings) + _count_violations(inst, meetings)
 
 
 def after_no_show(

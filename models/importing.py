@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from models.tables import Challenge, Contact, Entrepreneur, Organisation
+from models.organisations import get_or_create_organisation
+from models.tables import Challenge, Contact, Entrepreneur
 from models.validation import (
     CONTROL,
     CONTROL_PROBLEM,
@@ -33,10 +34,7 @@ from models.validation import (
 from models.vocabulary import (
     CHALLENGE_STATUSES,
     ENTREPRENEUR_STAGES,
-    KOMMUNENUMMER,
     LANGUAGES,
-    OSLO_BYDELER,
-    OSLO_ETATER,
 )
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -115,8 +113,11 @@ def _json_rows(text: str) -> list[dict[str, Any]]:
         ) from exc
     if not isinstance(data, list):
         raise ImportValidationError([RowError(0, "", "JSON-filen må være en liste av objekter")])
-    errors = [RowError(i + 1, "", "er ikke et objekt") for i, r in enumerate(data)
-              if not isinstance(r, dict)]
+    errors = [
+        RowError(i + 1, "", "er ikke et objekt")
+        for i, r in enumerate(data)
+        if not isinstance(r, dict)
+    ]
     if errors:
         raise ImportValidationError(errors)
     return data
@@ -167,8 +168,14 @@ class _Checker:
             return None
         return value
 
-    def items(self, name: str, *, required: bool, check: Callable[[str], str | None] | None = None,
-              max_len: int = 100) -> list[str]:
+    def items(
+        self,
+        name: str,
+        *,
+        required: bool,
+        check: Callable[[str], str | None] | None = None,
+        max_len: int = 100,
+    ) -> list[str]:
         value = self.data.get(name)
         if value is None or value == "" or value == []:
             if required:
@@ -215,12 +222,32 @@ class _Checker:
 
 
 ENTREPRENEUR_COLUMNS = (
-    "id", "name", "org_nr", "description", "themes", "service_areas", "language",
-    "target_groups", "stage", "capacity", "website", "contact_name", "contact_email",
+    "id",
+    "name",
+    "org_nr",
+    "description",
+    "themes",
+    "service_areas",
+    "language",
+    "target_groups",
+    "stage",
+    "capacity",
+    "website",
+    "contact_name",
+    "contact_email",
 )
 CHALLENGE_COLUMNS = (
-    "id", "organisation", "title", "description", "themes", "language",
-    "target_groups", "contact_name", "contact_email", "deadline", "status",
+    "id",
+    "organisation",
+    "title",
+    "description",
+    "themes",
+    "language",
+    "target_groups",
+    "contact_name",
+    "contact_email",
+    "deadline",
+    "status",
 )
 CONTACT_COLUMNS = ("organisation", "name", "role", "fields", "email", "phone", "public")
 
@@ -340,45 +367,6 @@ def validate_rows(kind: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, A
     return clean
 
 
-# -- organisations ----------------------------------------------------------------------------
-
-
-def classify_organisation(name: str) -> tuple[str, str | None, str | None]:
-    """(kind, parent name, kommunenummer) derived from an organisation's name (SPEC §6)."""
-    if name in OSLO_BYDELER:
-        return "bydel", "Oslo kommune", None
-    if name.endswith(" kommune"):
-        return "kommune", None, KOMMUNENUMMER.get(name.removesuffix(" kommune"))
-    if name in OSLO_ETATER or name.endswith("etaten"):
-        return "etat", "Oslo kommune", None
-    return "annet", None, None
-
-
-def get_or_create_organisation(session: Session, name: str) -> Organisation:
-    org = session.exec(select(Organisation).where(Organisation.name == name)).first()
-    if org is not None:
-        return org
-    kind, parent_name, number = classify_organisation(name)
-    parent = get_or_create_organisation(session, parent_name) if parent_name else None
-    org = Organisation(
-        name=name, kind=kind, parent_id=parent.id if parent else None, kommunenummer=number
-    )
-    session.add(org)
-    session.flush()
-    return org
-
-
-def place_of(session: Session, organisation: Organisation) -> tuple[str | None, str | None]:
-    """(bydel, kommune) of an organisation, kommune written as in service areas ("Asker")."""
-    bydel = organisation.name if organisation.kind == "bydel" else None
-    node: Organisation | None = organisation
-    while node is not None:
-        if node.kind == "kommune":
-            return bydel, node.name.removesuffix(" kommune")
-        node = session.get(Organisation, node.parent_id) if node.parent_id else None
-    return bydel, None
-
-
 def _get_or_create_contact(
     session: Session, *, organisation_id: int | None, name: str | None, email: str | None
 ) -> Contact | None:
@@ -410,8 +398,18 @@ def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> tuple[Entrepr
     contact = _get_or_create_contact(
         session, organisation_id=None, name=rec["contact_name"], email=rec["contact_email"]
     )
-    for key in ("name", "org_nr", "description", "themes", "service_areas", "language",
-                "target_groups", "stage", "capacity", "website"):
+    for key in (
+        "name",
+        "org_nr",
+        "description",
+        "themes",
+        "service_areas",
+        "language",
+        "target_groups",
+        "stage",
+        "capacity",
+        "website",
+    ):
         setattr(row, key, rec[key])
     row.contact_id = contact.id if contact else row.contact_id
     return row, created
@@ -430,8 +428,15 @@ def _upsert_challenge(session: Session, rec: dict[str, Any]) -> tuple[Challenge,
         session, organisation_id=org.id, name=rec["contact_name"], email=rec["contact_email"]
     )
     row.organisation_id = org.id or 0
-    for key in ("title", "description", "themes", "language", "target_groups", "status",
-                "deadline"):
+    for key in (
+        "title",
+        "description",
+        "themes",
+        "language",
+        "target_groups",
+        "status",
+        "deadline",
+    ):
         setattr(row, key, rec[key])
     row.owner_contact_id = contact.id if contact else row.owner_contact_id
     return row, created
@@ -473,10 +478,7 @@ __all__ = [
     "ImportResult",
     "ImportValidationError",
     "RowError",
-    "classify_organisation",
-    "get_or_create_organisation",
     "import_rows",
-    "place_of",
     "read_rows",
     "validate_rows",
 ]

@@ -21,12 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from threadpoolctl import threadpool_limits
 
 from models.db import session_scope
-from service.api.conferences import router as conferences_router
 from service.api.deps import SESSION_COOKIE
 from service.api.errors import ERROR_RESPONSES, norwegian, validation_failed
-from service.api.privacy import router as privacy_router
-from service.api.proposals import router as proposals_router
-from service.api.routes import router
+from service.api.main import router as api_router
 from service.conflicts import broken_rule
 from service.locks import BUSY_MESSAGE, IndexBusy
 from service.mail import OutboxWorker
@@ -304,10 +301,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = rt
-    app.include_router(router)
-    app.include_router(proposals_router)
-    app.include_router(conferences_router)
-    app.include_router(privacy_router)
+    app.include_router(api_router)
     for web in (pages, needs, review, entrepreneur, profiles, admin, conferences):
         app.include_router(web.router)
     app.add_exception_handler(LoginRequired, login_redirect)

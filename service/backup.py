@@ -27,8 +27,8 @@ from sqlmodel import SQLModel
 
 from models.db import current_revision
 from models.tables import aware  # importing models.tables registers every table
-from service.matching import sync_engine
 from service.runtime import Runtime
+from service.search import sync_engine
 
 FORMAT = 1
 Progress = Callable[[str, int], None]
@@ -122,17 +122,14 @@ def read_meta(path: Path) -> dict[str, Any]:
     return dict(meta)
 
 
-def restore(rt: Runtime, path: Path, progress: Progress | None = None) -> dict[str, int]:
-    """Load the backup at ``path`` into the (empty) database of ``rt`` and rebuild the
-    indexes; returns rows per table."""
-    meta = read_meta(path)
+def _check_restorable(rt: Runtime, meta: dict[str, Any], tables: list[sa.Table]) -> None:
+    """Refuse a backup of another schema version, or a database that is not empty."""
     revision = current_revision(rt.engine)
     if meta["revision"] != revision:
         raise BackupError(
             f"Sikkerhetskopien er fra skjemaversjon {meta['revision']}, databasen har "
             f"{revision}. Gjenopprett med samme versjon av Brobygger som tok kopien."
         )
-    tables = _tables()
     with rt.engine.connect() as conn:
         filled = [
             t.name
@@ -144,45 +141,62 @@ def restore(rt: Runtime, path: Path, progress: Progress | None = None) -> dict[s
             "Databasen er ikke tom (" + ", ".join(filled) + "). Gjenopprett til en ny, tom "
             "database (et nytt BROBYGGER_HOME eller en ny BROBYGGER_DATABASE_URL)."
         )
+
+
+def _load_table(z: zipfile.ZipFile, conn: sa.Connection, table: sa.Table, expected: int) -> int:
+    """Insert one table's rows from the backup, 1,000 at a time; returns how many."""
+    decode = {c.name: _decoder(c) for c in table.columns}
+    rows: list[dict[str, Any]] = []
+    n = 0
+    name = f"tables/{table.name}.jsonl"
+    if name not in z.namelist():
+        raise BackupError(f"Tabellen {table.name} mangler i sikkerhetskopien.")
+    with z.open(name) as fh:
+        for line in fh:
+            raw = json.loads(line)
+            rows.append({k: None if v is None else decode[k](v) for k, v in raw.items()})
+            if len(rows) == 1000:
+                conn.execute(table.insert(), rows)
+                n, rows = n + len(rows), []
+    if rows:
+        conn.execute(table.insert(), rows)
+        n += len(rows)
+    if n != expected:
+        raise BackupError(
+            f"Tabellen {table.name} har {n} rader, men sikkerhetskopien oppgir "
+            f"{expected}: filen er skadet."
+        )
+    return n
+
+
+def _reset_sequences(conn: sa.Connection, tables: list[sa.Table], counts: dict[str, int]) -> None:
+    """PostgreSQL: the next id after the restored ones."""
+    for table in tables:
+        if "id" in table.columns and counts[table.name]:
+            conn.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                    f'(SELECT max(id) FROM "{table.name}"))'
+                )
+            )
+
+
+def restore(rt: Runtime, path: Path, progress: Progress | None = None) -> dict[str, int]:
+    """Load the backup at ``path`` into the (empty) database of ``rt`` and rebuild the
+    indexes; returns rows per table."""
+    meta = read_meta(path)
+    tables = _tables()
+    _check_restorable(rt, meta, tables)
     counts: dict[str, int] = {}
     try:
         with zipfile.ZipFile(path) as z, rt.engine.begin() as conn:
             for table in tables:
-                decode = {c.name: _decoder(c) for c in table.columns}
-                rows: list[dict[str, Any]] = []
-                n = 0
-                name = f"tables/{table.name}.jsonl"
-                if name not in z.namelist():
-                    raise BackupError(f"Tabellen {table.name} mangler i sikkerhetskopien.")
-                with z.open(name) as fh:
-                    for line in fh:
-                        raw = json.loads(line)
-                        rows.append(
-                            {k: None if v is None else decode[k](v) for k, v in raw.items()}
-                        )
-                        if len(rows) == 1000:
-                            conn.execute(table.insert(), rows)
-                            n, rows = n + len(rows), []
-                if rows:
-                    conn.execute(table.insert(), rows)
-                    n += len(rows)
-                if n != meta["tables"].get(table.name, 0):
-                    raise BackupError(
-                        f"Tabellen {table.name} har {n} rader, men sikkerhetskopien oppgir "
-                        f"{meta['tables'].get(table.name)}: filen er skadet."
-                    )
-                counts[table.name] = n
+                expected = meta["tables"].get(table.name, 0)
+                counts[table.name] = _load_table(z, conn, table, expected)
                 if progress:
-                    progress(table.name, n)
-            if conn.dialect.name == "postgresql":  # the next id after the restored ones
-                for table in tables:
-                    if "id" in table.columns and counts[table.name]:
-                        conn.execute(
-                            sa.text(
-                                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                                f'(SELECT max(id) FROM "{table.name}"))'
-                            )
-                        )
+                    progress(table.name, counts[table.name])
+            if conn.dialect.name == "postgresql":
+                _reset_sequences(conn, tables, counts)
     except (zipfile.BadZipFile, json.JSONDecodeError, KeyError, ValueError) as exc:
         raise BackupError(f"{path} er skadet: {exc}. Ingenting ble gjenopprettet.") from exc
     sync_engine(rt.engine, rt.store, rebuild=True)

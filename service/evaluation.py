@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from matcher.confidence import LABELS, REVIEW_CUT, level
 from matcher.evaluation import bag_of_words_rank, evaluate
@@ -37,17 +37,9 @@ from models.db import session_scope
 from models.importing import import_rows, read_rows
 from models.tables import Challenge, Entrepreneur
 from service.config import Settings
-from service.matching import (
-    ENTREPRENEURS,
-    IndexStore,
-    challenge_text,
-    discover,
-    entrepreneur_text,
-    suggest,
-    suggest_all,
-    sync_engine,
-)
+from service.matching import discover, suggest, suggest_all
 from service.runtime import Runtime, open_runtime
+from service.search import ENTREPRENEURS, IndexStore, challenge_text, entrepreneur_text, sync_engine
 
 
 def read_qrels(path: Path) -> dict[str, dict[str, int]]:
@@ -143,6 +135,29 @@ def gold_home(
             rt.engine.dispose()
 
 
+def _full_ranking(
+    session: Session,
+    store: Any,
+    chs: list[Any],
+    ents: list[Any],
+    qrels: dict[str, dict[str, int]],
+    k: int,
+) -> tuple[dict[str, list[str]], list[tuple[float, int, float]], dict[str, Any]]:
+    """Every need's whole ranked list: its top ``k`` (the run), every candidate's (score,
+    grade, confidence), and every candidate's features (for ablations)."""
+    by_id = {e.id: e.external_id for e in ents}
+    run: dict[str, list[str]] = {}
+    scored: list[tuple[float, int, float]] = []
+    candidates: dict[str, list[tuple[str, dict[str, float]]]] = {}
+    for ch in chs:
+        result = suggest(session, store, ch, limit=len(ents), fair=False, threshold=False)
+        run[ch.external_id] = [by_id[s.id] for s in result.suggestions][:k]
+        candidates[ch.external_id] = [(by_id[s.id], dict(s.features)) for s in result.suggestions]
+        grades = qrels.get(ch.external_id, {})
+        scored += [(s.score, grades.get(by_id[s.id], 0), s.confidence) for s in result.suggestions]
+    return run, scored, candidates
+
+
 def evaluate_gold(
     gold_dir: Path, *, embedder: str, k: int = 10, progress: Any = None
 ) -> dict[str, Any]:
@@ -153,22 +168,7 @@ def evaluate_gold(
         with session_scope(rt.engine) as session:
             by_id = {e.id: e.external_id for e in ents}
             runs = _retrieval_runs(session, rt.store, chs, ents, k)
-            runs["full"] = {}
-            scored: list[tuple[float, int, float]] = []
-            candidates: dict[str, list[tuple[str, dict[str, float]]]] = {}
-            for ch in chs:
-                result = suggest(
-                    session, rt.store, ch, limit=len(ents), fair=False, threshold=False
-                )
-                runs["full"][ch.external_id] = [by_id[s.id] for s in result.suggestions][:k]
-                candidates[ch.external_id] = [
-                    (by_id[s.id], dict(s.features)) for s in result.suggestions
-                ]
-                grades = qrels.get(ch.external_id, {})
-                scored += [
-                    (s.score, grades.get(by_id[s.id], 0), s.confidence)
-                    for s in result.suggestions
-                ]
+            runs["full"], scored, candidates = _full_ranking(session, rt.store, chs, ents, qrels, k)
             shown: dict[str, list[str]] = {}
             for ch, result in suggest_all(session, rt.store, chs, limit=k):
                 shown[ch.external_id] = [by_id[s.id] for s in result.suggestions]
@@ -193,8 +193,9 @@ def evaluate_gold(
     report["discover"] = {
         **evaluate(backwards, back, k),
         "judged": sum(1 for g in back.values() if any(v > 0 for v in g.values())),
-        "empty": sum(1 for e, g in back.items() if any(v > 0 for v in g.values())
-                     and not backwards.get(e)),
+        "empty": sum(
+            1 for e, g in back.items() if any(v > 0 for v in g.values()) and not backwards.get(e)
+        ),
     }
     report["runs_discover"] = backwards
     report["exposure"] = {
@@ -222,7 +223,12 @@ def feature_tables(gold_dir: Path, *, embedder: str) -> dict[str, Any]:
             ch_ids = {c.id: c.external_id for c in chs}
             for ch in chs:
                 result = suggest(
-                    session, rt.store, ch, limit=len(ents), fair=False, threshold=False,
+                    session,
+                    rt.store,
+                    ch,
+                    limit=len(ents),
+                    fair=False,
+                    threshold=False,
                     learned=False,
                 )
                 out["suggest"][ch.external_id] = [
@@ -283,9 +289,7 @@ def _discover_runs(
     }
 
 
-def review_report(
-    pairs: Iterable[tuple[int, float]], cut: float = REVIEW_CUT
-) -> dict[str, float]:
+def review_report(pairs: Iterable[tuple[int, float]], cut: float = REVIEW_CUT) -> dict[str, float]:
     """Precision/recall of what the automatic step sends to review (``(grade, probability)``
     pairs at or above ``cut``) against the pairs of grade >= 2."""
     pairs = list(pairs)

@@ -16,7 +16,7 @@ import time
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from service.matching import IndexStore
+from service.search import IndexStore
 
 log = logging.getLogger(__name__)
 

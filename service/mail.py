@@ -189,6 +189,37 @@ def smtp_sender(settings: Settings) -> Callable[[OutboxMessage], None]:
     return send
 
 
+def _claim(engine: Engine, row_id: int, now: datetime) -> OutboxMessage | None:
+    """Mark a pending message as being sent by this worker; None if another got it first."""
+    with session_scope(engine) as session:
+        claimed = session.execute(
+            sa.update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "pending")
+            .values(status="sending", attempts=OutboxMessage.attempts + 1, updated_at=now)
+        )
+        if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        job = session.get(OutboxMessage, row_id)
+        assert job is not None
+        session.expunge(job)
+        return job
+
+
+def _failed(engine: Engine, row_id: int, exc: Exception, now: datetime) -> str:
+    """Record a failed attempt: due again later (backing off), or failed for good after
+    ``MAX_ATTEMPTS``. Returns which ("retry" or "failed")."""
+    with session_scope(engine) as session:
+        fresh = session.get(OutboxMessage, row_id)
+        assert fresh is not None
+        fresh.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if fresh.attempts >= MAX_ATTEMPTS:
+            fresh.status = "failed"
+            return "failed"
+        fresh.status = "pending"
+        fresh.next_attempt_at = now + timedelta(seconds=30 * 2**fresh.attempts)
+        return "retry"
+
+
 def deliver_due(
     engine: Engine,
     send: Callable[[OutboxMessage], None],
@@ -218,32 +249,14 @@ def deliver_due(
             .order_by(col(OutboxMessage.id))
             .limit(limit)
         ).all()
-    for row_id in due:
-        with session_scope(engine) as session:
-            claimed = session.execute(
-                sa.update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == "pending")
-                .values(status="sending", attempts=OutboxMessage.attempts + 1, updated_at=now)
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            job = session.get(OutboxMessage, row_id)
-            assert job is not None
-            session.expunge(job)
+    for row_id in [i for i in due if i is not None]:
+        job = _claim(engine, row_id, now)
+        if job is None:  # another worker has it
+            continue
         try:
             send(job)
         except (smtplib.SMTPException, OSError) as exc:
-            with session_scope(engine) as session:
-                fresh = session.get(OutboxMessage, row_id)
-                assert fresh is not None
-                fresh.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                if fresh.attempts >= MAX_ATTEMPTS:
-                    fresh.status = "failed"
-                    counts["failed"] += 1
-                else:
-                    fresh.status = "pending"
-                    fresh.next_attempt_at = now + timedelta(seconds=30 * 2**fresh.attempts)
-                    counts["retry"] += 1
+            counts[_failed(engine, row_id, exc, now)] += 1
             log.warning("outbox message %s not sent (attempt %s)", row_id, job.attempts + 1)
             continue
         journal.record(job.message_id)

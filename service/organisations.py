@@ -20,22 +20,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from models.importing import (
-    ImportValidationError,
-    RowError,
-    classify_organisation,
-    get_or_create_organisation,
-    import_rows,
-    validate_rows,
-)
+from models.importing import ImportValidationError, RowError, import_rows, validate_rows
+from models.organisations import classify_organisation, get_or_create_organisation
 from models.tables import Challenge, Contact, Organisation, User
 from models.validation import CONTROL, CONTROL_PROBLEM
 from models.vocabulary import ORGANISATION_KINDS
 from service.conflicts import Conflict, broken_rule
 from service.records import NotAllowed
-from service.security import organisation_and_below, organisation_ids
+from service.security import can_change_contacts, organisation_and_below
 
 MAX_NAME = 200
 
@@ -167,13 +161,28 @@ def delete_organisation(session: Session, org: Organisation) -> None:
     session.commit()
 
 
+def directory(
+    session: Session, *, everyone: bool
+) -> list[tuple[Organisation, str | None, list[Contact]]]:
+    """Every organisation by name, with its parent's name and its contact persons: all of
+    them with ``everyone`` (for staff), else only those who agreed to be public."""
+    orgs = session.exec(select(Organisation).order_by(col(Organisation.name))).all()
+    names = {o.id: o.name for o in orgs}
+    out = []
+    for o in orgs:
+        contacts = session.exec(select(Contact).where(Contact.organisation_id == o.id)).all()
+        parent = names.get(o.parent_id) if o.parent_id else None
+        out.append((o, parent, [c for c in contacts if everyone or c.public]))
+    return out
+
+
 # -- contact persons ---------------------------------------------------------------------------
 
 CONTACT_FIELDS = ("name", "role", "fields", "email", "phone", "public")
 
 
 def _check_organisation(session: Session, user: User, organisation_id: int | None) -> None:
-    if user.role == "municipal" and organisation_id not in organisation_ids(session, user):
+    if not can_change_contacts(session, user, organisation_id):
         raise NotAllowed("Du kan bare endre kontaktpersoner i din egen organisasjon.")
 
 

@@ -34,9 +34,9 @@ def _wrap(text: str, size: int) -> list[str]:
     return out
 
 
-def text_pdf(lines: Sequence[tuple[str, str]]) -> bytes:
-    """A PDF of ``lines``, each (style, text) with style ``title``, ``text`` or ``small``;
-    long lines wrap and pages break as needed."""
+def _pages(lines: Sequence[tuple[str, str]]) -> list[list[bytes]]:
+    """The content streams of the pages: each line set in its style, wrapped, broken over
+    pages as needed."""
     pages: list[list[bytes]] = [[]]
     y = PAGE_H - MARGIN
     for style, text in lines:
@@ -53,6 +53,32 @@ def text_pdf(lines: Sequence[tuple[str, str]]) -> bytes:
                 + b") Tj ET"
             )
             y -= LEADING[style]
+    return pages
+
+
+def _serialise(objects: list[bytes], catalog: int) -> bytes:
+    """The numbered objects as a PDF file with its cross-reference table."""
+    out = bytearray(b"%PDF-1.4\n%\xe6\xf8\xe5\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        catalog,
+        xref,
+    )
+    return bytes(out)
+
+
+def text_pdf(lines: Sequence[tuple[str, str]]) -> bytes:
+    """A PDF of ``lines``, each (style, text) with style ``title``, ``text`` or ``small``;
+    long lines wrap and pages break as needed."""
+    pages = _pages(lines)
     objects: list[bytes] = []
 
     def add(body: bytes) -> int:
@@ -83,18 +109,4 @@ def text_pdf(lines: Sequence[tuple[str, str]]) -> bytes:
         b" ".join(b"%d 0 R" % k for k in kids),
         len(kids),
     )
-    out = bytearray(b"%PDF-1.4\n%\xe6\xf8\xe5\n")
-    offsets = []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        catalog,
-        xref,
-    )
-    return bytes(out)
+    return _serialise(objects, catalog)

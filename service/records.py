@@ -1,4 +1,5 @@
-"""Saving needs and entrepreneur profiles: the one path the API and the web pages share.
+"""Saving and deleting needs and entrepreneur profiles: the one path the API and the web pages
+share.
 
 Both validate exactly like an import row (SPEC §6), save, and ask the runtime's background
 indexer to make the record searchable (``service/indexer.py``): the save itself never embeds.
@@ -20,10 +21,10 @@ from matcher.text import profile_warnings
 from models.importing import ImportValidationError, RowError, import_rows
 from models.tables import Challenge, Entrepreneur, Organisation, Proposal, User
 from service.conflicts import Conflict
-from service.matching import CHALLENGES, challenge_text, entrepreneur_text
+from service.proposals import propose_for_challenge
 from service.runtime import Runtime
-from service.security import organisation_ids
-from service.workflow import propose_for_challenge
+from service.search import CHALLENGES, challenge_text, entrepreneur_text
+from service.security import can_post_for
 
 
 class NotAllowed(Exception):
@@ -53,7 +54,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and v != [] and v != ""}
 
 
-def save_challenge(
+def save_challenge(  # noqa: PLR0913 (shared by API, web and CLI; options model still to do)
     session: Session,
     rt: Runtime,
     user: User,
@@ -82,10 +83,9 @@ def save_challenge(
             organisation = org.name if org else None
     if not organisation:
         raise ImportValidationError([RowError(1, "organisation", "mangler")])
-    if user.role == "municipal":
-        org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
-        if org is None or org.id not in organisation_ids(session, user):
-            raise NotAllowed("Du kan bare legge inn behov for din egen organisasjon.")
+    named = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
+    if not can_post_for(session, user, named):
+        raise NotAllowed("Du kan bare legge inn behov for din egen organisasjon.")
     ext = data.get("id") or (existing.external_id if existing else None)
     if ext is None:
         ext = f"behov-{secrets.token_hex(4)}"
@@ -144,3 +144,41 @@ def save_entrepreneur(
         entrepreneur_text(ent), kind="offer", target_groups=ent.target_groups
     )
     return ent, warnings
+
+
+def _delete_unreferenced(
+    session: Session, rt: Runtime, row: Challenge | Entrepreneur, refs: list[Any], why: str
+) -> None:
+    """Delete ``row`` only if nothing refers to it: the audit trail must stay whole."""
+    if any(session.exec(q).first() is not None for q in refs):
+        raise Conflict(why)
+    session.delete(row)
+    session.commit()
+    rt.indexer.wait(rt.indexer.request(), API_INDEX_WAIT)
+
+
+def delete_challenge(session: Session, rt: Runtime, challenge: Challenge) -> None:
+    """Delete a need without proposals, and wait for the index to forget it. Commits."""
+    _delete_unreferenced(
+        session,
+        rt,
+        challenge,
+        [select(Proposal).where(Proposal.challenge_id == challenge.id)],
+        "Behovet har forslag og en revisjonslogg; lukk det "
+        "(status «closed») i stedet for å slette det.",
+    )
+
+
+def delete_entrepreneur(session: Session, rt: Runtime, entrepreneur: Entrepreneur) -> None:
+    """Delete a profile without proposals or users, and wait for the index. Commits."""
+    _delete_unreferenced(
+        session,
+        rt,
+        entrepreneur,
+        [
+            select(Proposal).where(Proposal.entrepreneur_id == entrepreneur.id),
+            select(User).where(User.entrepreneur_id == entrepreneur.id),
+        ],
+        "Entreprenøren har forslag eller brukere knyttet til seg; sletting av personopplysninger "
+        "må skje slik at revisjonsloggen beholdes (pseudonymisering).",
+    )

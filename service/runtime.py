@@ -12,7 +12,7 @@ from models.importing import import_rows, read_rows
 from models.tables import Challenge, Entrepreneur
 from service.config import Settings, get_settings
 from service.indexer import Indexer
-from service.matching import IndexStore
+from service.search import IndexStore
 
 
 @dataclass
@@ -99,7 +99,7 @@ def seed_demo_proposals(rt: Runtime) -> int:
     """System proposals for every open demo need (as ``suggest --all --save`` makes them),
     so the review queue has something in it on a first ``make run``."""
     from service.matching import open_challenges, suggest_all
-    from service.ranker import save_proposals
+    from service.proposals import save_proposals
 
     created = 0
     with session_scope(rt.engine) as session:

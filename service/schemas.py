@@ -7,7 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from models.tables import Challenge, Contact, Entrepreneur
+from models.tables import Challenge, Contact, Entrepreneur, Organisation
 from service.matching import MatchResult
 
 T = TypeVar("T")
@@ -43,6 +43,29 @@ class EntrepreneurPublic(EntrepreneurRef):
     stage: str | None
     capacity: int | None
     website: str | None
+
+
+# A profile with its contact person, for staff and the entrepreneur's own users (no
+# docstrings on these: they would become descriptions in the OpenAPI schema).
+class EntrepreneurPrivate(EntrepreneurPublic):
+    contact: ContactPublic | None
+
+
+class ContactSaved(ContactPublic):
+    id: int
+    organisation: str
+    public: bool
+    away: bool
+    deputy: str | None
+
+
+class OrganisationPublic(BaseModel):
+    id: int
+    name: str
+    kind: str
+    parent: str | None
+    kommunenummer: str | None
+    contacts: list[ContactPublic]
 
 
 class ChallengePublic(ChallengeRef):
@@ -135,6 +158,39 @@ def entrepreneur_public(e: Entrepreneur) -> EntrepreneurPublic:
     )
 
 
+def entrepreneur_private(e: Entrepreneur, contact: Contact | None) -> EntrepreneurPrivate:
+    return EntrepreneurPrivate(
+        **entrepreneur_public(e).model_dump(),
+        contact=contact_public(contact) if contact else None,
+    )
+
+
+def contact_saved(
+    c: Contact, organisation: Organisation | None, deputy: Contact | None
+) -> ContactSaved:
+    return ContactSaved(
+        **contact_public(c).model_dump(),
+        id=c.id or 0,
+        organisation=organisation.name if organisation else "",
+        public=c.public,
+        away=c.away,
+        deputy=deputy.email if deputy else None,
+    )
+
+
+def organisation_public(
+    o: Organisation, parent: str | None, contacts: list[Contact]
+) -> OrganisationPublic:
+    return OrganisationPublic(
+        id=o.id or 0,
+        name=o.name,
+        kind=o.kind,
+        parent=parent,
+        kommunenummer=o.kommunenummer,
+        contacts=[contact_public(c) for c in contacts],
+    )
+
+
 def challenge_public(c: Challenge, organisation: str) -> ChallengePublic:
     return ChallengePublic(
         id=c.id or 0,
@@ -171,7 +227,6 @@ def suggestions_public(challenge: Challenge, result: MatchResult) -> Suggestions
 def discoveries_public(
     session: Any, entrepreneur: Entrepreneur, result: MatchResult
 ) -> DiscoveriesPublic:
-    from models.tables import Organisation
     from service.matching import contacts_for
 
     items = []

@@ -63,16 +63,40 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres")
             runuser = shutil.which("runuser")
             self.prefix = [runuser, "-u", "postgres", "--"] if runuser else ["su", "postgres", "-c"]
-        self._run([initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                   "-E", "UTF8", "--locale=C.UTF-8"])
+        self._run(
+            [
+                initdb,
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         self.resume()
         self._counter = itertools.count()
 
     def resume(self) -> None:
         """Start the server (again, after ``pause``)."""
-        self._run([self.pg_ctl, "-D", str(self.data), "-l", str(self.dir / "log"), "-w",
-                   "-t", "60", "-o", f"-p {self.port} -k {self.dir} "
-                   "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start"])
+        self._run(
+            [
+                self.pg_ctl,
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.dir / "log"),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                f"-p {self.port} -k {self.dir} "
+                "-c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200",
+                "start",
+            ]
+        )
 
     def pause(self) -> None:
         """Stop the server abruptly (as a crash or a restart would), keeping its data."""
@@ -162,8 +186,8 @@ def _demo_vectors(embedder: str) -> list[dict]:
 
         from models.tables import EmbeddingCache
         from service.config import Settings
-        from service.matching import sync_engine
         from service.runtime import open_runtime, seed_demo
+        from service.search import sync_engine
 
         folder = Path(tempfile.mkdtemp(prefix="brobygger-demo-vectors-"))
         try:
@@ -185,8 +209,8 @@ def demo_runtime(settings):
     from ``_demo_vectors``, the index synced from the database as usual)."""
     from models.db import session_scope
     from models.tables import EmbeddingCache
-    from service.matching import sync_engine
     from service.runtime import open_runtime, seed_demo
+    from service.search import sync_engine
 
     rt = open_runtime(settings)
     seed_demo(rt)
@@ -211,13 +235,21 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(home: Path, *args: str, check: bool = True, timeout: float = 300,
-            **env: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([str(BROBYGGER), *args], capture_output=True, text=True, cwd=REPO,
-                          env=cli_env(home, **env), timeout=timeout)
+def run_cli(
+    home: Path, *args: str, check: bool = True, timeout: float = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [str(BROBYGGER), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=cli_env(home, **env),
+        timeout=timeout,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"brobygger {' '.join(args)} failed ({proc.returncode}):\n"
-                             f"{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"brobygger {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 

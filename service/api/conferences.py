@@ -3,38 +3,37 @@ publish (organisers and administrators)."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session, col, select
 
-from matcher.scheduling import InfeasibleError
-from models.importing import ImportValidationError
 from models.tables import Conference, Meeting, User
 from models.tables import Participant as Row
 from service.api.deps import RuntimeDep, SessionDep, require
 from service.api.errors import ERROR_RESPONSES, IdPath, RowId, SlotNumber
 from service.conference import (
+    MAX_UPLOAD,
     ConferenceError,
+    ConferenceSettings,
+    NewConferenceError,
+    Upload,
     add_meeting,
-    create_conference,
+    committed,
     move_meeting,
-    plan,
+    new_conference,
+    no_show_and_replan,
+    plan_or_refuse,
     publish,
-    read_participants,
-    record_no_show,
     remove_meeting,
     set_locked,
 )
 
 router = APIRouter(prefix="/api/v1/conferences", tags=["konferanser"], responses=ERROR_RESPONSES)
 Organiser = Annotated[User, Depends(require("organiser", "admin"))]
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 class ParticipantOut(BaseModel):
@@ -137,11 +136,9 @@ def _get(session: Session, conference_id: int) -> Conference:
 def _change(session: Session, conf: Conference, change: Callable[[], Any]) -> ConferenceOut:
     """Apply one change; a refusal (a clash, a published plan) is a 409 and nothing is saved."""
     try:
-        change()
+        committed(session, change)
     except ConferenceError as exc:
-        session.rollback()
         raise HTTPException(409, str(exc)) from exc
-    session.commit()
     return _out(session, conf)
 
 
@@ -156,42 +153,20 @@ async def create(
     session: SessionDep,
     user: Organiser,
     participants: Annotated[UploadFile, File(description="CSV eller XLSX (se README)")],
-    name: Annotated[str, Form(min_length=1, max_length=200)],
-    day: Annotated[date, Form(alias="date")],
-    place: Annotated[str, Form(min_length=1, max_length=200)],
-    slots: Annotated[int, Form(ge=1, le=48)],
-    slot_minutes: Annotated[int, Form(ge=5, le=120)],
-    start: Annotated[str, Form(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")],
-    tables: Annotated[int, Form(ge=1, le=1000)],
-    max_per_organisation: Annotated[int | None, Form(ge=1, le=100)] = None,
+    settings: Annotated[ConferenceSettings, Form()],
 ) -> ConferenceOut:
     """A conference with its participants; plan it with ``POST /{id}/plan``."""
-    content = await participants.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        raise HTTPException(413, "Deltakerlisten er større enn 5 MB.")
-    suffix = Path(participants.filename or "deltakere.csv").suffix.lower()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"deltakere{suffix}"
-        path.write_bytes(content)
-        try:
-            people = read_participants(path, session, slots)
-        except ImportValidationError as exc:
-            raise HTTPException(
-                422, [{"rad": e.row, "felt": e.field, "feil": e.reason} for e in exc.errors]
-            ) from exc
-    conf = create_conference(
-        session,
-        name=name,
-        day=day,
-        place=place,
-        slots=slots,
-        slot_minutes=slot_minutes,
-        start=start,
-        tables=tables,
-        max_per_organisation=max_per_organisation,
-        people=people,
+    upload = Upload(
+        participants.filename or "deltakere.csv", await participants.read(MAX_UPLOAD + 1)
     )
-    session.commit()
+    try:
+        conf = new_conference(session, settings.model_dump(by_alias=True), upload)
+    except NewConferenceError as exc:
+        if exc.too_large:
+            raise HTTPException(413, exc.problems["participants"]) from exc
+        detail = [{"rad": e.row, "felt": e.field, "feil": e.reason} for e in exc.file_errors]
+        detail += [{"felt": k, "feil": v} for k, v in exc.problems.items() if k != "participants"]
+        raise HTTPException(422, detail) from exc
     return _out(session, conf)
 
 
@@ -211,13 +186,9 @@ def plan_conference(
     """Plan every meeting that is not locked (locked ones stay)."""
     conf = _get(session, conference_id)
 
-    def run() -> None:
-        try:
-            plan(session, rt.store, conf, time_limit=time_limit)
-        except InfeasibleError as exc:
-            raise ConferenceError(f"Ingen møteplan er mulig: {exc}") from exc
-
-    return _change(session, conf, run)
+    return _change(
+        session, conf, lambda: plan_or_refuse(session, rt.store, conf, time_limit=time_limit)
+    )
 
 
 class MeetingIn(BaseModel):
@@ -264,7 +235,7 @@ def change(
         if body.slot is not None:
             move_meeting(session, conf, meeting_id, body.slot)
         if body.locked is not None:
-            set_locked(session, conf, meeting_id, body.locked)
+            set_locked(session, conf, meeting_id, locked=body.locked)
 
     return _change(session, conf, apply)
 
@@ -291,15 +262,11 @@ def no_show(
     """Record a no-show from a slot on and re-plan the rest of the day."""
     conf = _get(session, conference_id)
 
-    def apply() -> None:
-        record_no_show(session, conf, body.participant_id, body.from_slot)
-        session.flush()
-        try:
-            plan(session, rt.store, conf)
-        except InfeasibleError as exc:
-            raise ConferenceError(f"Ingen møteplan er mulig: {exc}") from exc
-
-    return _change(session, conf, apply)
+    return _change(
+        session,
+        conf,
+        lambda: no_show_and_replan(session, rt.store, conf, body.participant_id, body.from_slot),
+    )
 
 
 @router.post("/{conference_id}/publish", response_model=ConferenceOut)

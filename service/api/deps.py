@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -86,6 +86,9 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 CurrentUser = Annotated[User, Depends(current_user)]
+
+# On routes that the public may use too: a token is optional (OpenAPI: an empty requirement).
+PUBLIC: dict[str, Any] = {"security": [{}]}
 
 
 def require(*roles: str) -> Callable[[User], User]:

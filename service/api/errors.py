@@ -1,28 +1,30 @@
 """The API's error answers: one documented shape for every error, Norwegian messages for
-validation errors, and the input types whose limits the OpenAPI schema states and the server
-enforces (so that the schema tells a client exactly what will be accepted)."""
+validation errors, and the one translation of domain refusals (``ImportValidationError``,
+``NotAllowed``, ``Conflict``) and of missing rows into HTTP errors."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from fastapi import Path, Query, Request
+from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, WithJsonSchema
+from pydantic import BaseModel, Field
+from sqlmodel import Session
 
-from models.importing import MAX_DESCRIPTION, MAX_LIST_ITEMS
-from models.vocabulary import (
-    CHALLENGE_STATUSES,
-    ENTREPRENEUR_STAGES,
-    LANGUAGES,
-    ORGANISATION_KINDS,
-    OUTCOMES,
-    PROPOSAL_TRANSITIONS,
-    REJECTION_REASONS,
-    THEMES,
-)
+from models.importing import ImportValidationError
+
+# Still imported from here by the conference routes; the types live in service.api.types.
+from service.api.types import IdPath as IdPath
+from service.api.types import RowId as RowId
+from service.api.types import SlotNumber as SlotNumber
+from service.conflicts import Conflict
+from service.proposals.workflow import WorkflowError
+from service.records import NotAllowed
+
+T = TypeVar("T")
 
 
 class FieldProblem(BaseModel):
@@ -58,73 +60,42 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     503: _error("Databasen er midlertidig utilgjengelig; se Retry-After"),
 }
 
-# On routes that the public may use too: a token is optional (OpenAPI: an empty requirement).
-PUBLIC: dict[str, Any] = {"security": [{}]}
+# What a service refuses with; each becomes its documented status in ``refused``.
+REFUSALS = (ImportValidationError, NotAllowed, Conflict, WorkflowError)
 
 
-def in_vocabulary(values: Iterable[str], what: str) -> AfterValidator:
-    """Refuse a string outside a fixed vocabulary, in Norwegian."""
-    allowed = tuple(values)
-
-    def check(value: str) -> str:
-        if value not in allowed:
-            raise ValueError(f"ukjent {what} «{value[:40]}»; gyldige: {', '.join(allowed)}")
-        return value
-
-    return AfterValidator(check)
+def refused(exc: Exception) -> HTTPException:
+    """A refusal from a service function (one of ``REFUSALS``) as the documented error."""
+    if isinstance(exc, ImportValidationError):
+        return HTTPException(422, [{"felt": e.field, "feil": e.reason} for e in exc.errors])
+    if isinstance(exc, WorkflowError):
+        return HTTPException(exc.status, str(exc))
+    status = {NotAllowed: 403, Conflict: 409}[type(exc)]
+    return HTTPException(status, str(exc))
 
 
-def enum_schema(values: Iterable[str]) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "enum": list(values)})
+@contextmanager
+def answered_as_http() -> Iterator[None]:
+    """Inside it, a service's refusal becomes its documented error (``refused``)."""
+    try:
+        yield
+    except REFUSALS as exc:
+        raise refused(exc) from exc
 
 
-# Input types whose limits are in the schema and enforced by the server (the same limits as
-# the import format, models.importing).
-Theme = Annotated[str, in_vocabulary(THEMES, "tema"), enum_schema(THEMES)]
-Language = Annotated[str, in_vocabulary(LANGUAGES, "språk"), enum_schema(LANGUAGES)]
-ChallengeStatus = Annotated[
-    str, in_vocabulary(CHALLENGE_STATUSES, "status"), enum_schema(CHALLENGE_STATUSES)
-]
-Stage = Annotated[str, in_vocabulary(ENTREPRENEUR_STAGES, "fase"), enum_schema(ENTREPRENEUR_STAGES)]
-OrganisationKind = Annotated[
-    str, in_vocabulary(ORGANISATION_KINDS, "type"), enum_schema(ORGANISATION_KINDS)
-]
-ProposalStatus = Annotated[
-    str, in_vocabulary(PROPOSAL_TRANSITIONS, "status"), enum_schema(PROPOSAL_TRANSITIONS)
-]
-RejectionReason = Annotated[
-    str, in_vocabulary(REJECTION_REASONS, "begrunnelse"), enum_schema(REJECTION_REASONS)
-]
-Outcome = Annotated[str, in_vocabulary(OUTCOMES, "utfall"), enum_schema(OUTCOMES)]
-# Database ids and slot numbers: anything larger is certainly unknown, and would not fit a
-# database integer.
-MAX_ID = 2**31 - 1
-RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
-
-
-def _plain_digits(value: object) -> object:
-    """An id in a URL is digits and nothing else: pydantic would read "8\t" or " 8" as 8, so
-    that a path the schema refuses (not an integer) would still be answered."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("må være et heltall")
-    return value
-
-
-IdPath = Annotated[int, BeforeValidator(_plain_digits), Path(ge=1, le=MAX_ID)]
-IdQuery = Annotated[int, BeforeValidator(_plain_digits), Query(ge=1, le=MAX_ID)]
-SlotNumber = Annotated[int, Field(ge=1, le=1000)]
-# No control characters (tab and line breaks are allowed): nobody types them, and
-# PostgreSQL cannot store NUL.
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=TEXT)]
-Short = Annotated[str, Field(max_length=200, pattern=TEXT)]
-Tag = Annotated[str, Field(max_length=100, pattern=TEXT)]
-Email = Annotated[str, Field(max_length=254, pattern=TEXT)]
-Description = Annotated[str, Field(min_length=1, max_length=MAX_DESCRIPTION, pattern=TEXT)]
-Note = Annotated[str, Field(max_length=MAX_DESCRIPTION, pattern=TEXT)]
-ShortQuery = Annotated[str, Query(max_length=200, pattern=TEXT)]
-Themes = Annotated[list[Theme], Field(max_length=MAX_LIST_ITEMS)]
-Tags = Annotated[list[Tag], Field(max_length=MAX_LIST_ITEMS)]
+def get_or_404(
+    session: Session,
+    model: type[T],
+    row_id: int,
+    what: str,
+    visible: Callable[[T], bool] | None = None,
+) -> T:
+    """The row, or 404 "Fant ikke <what> <id>." also when ``visible`` says the caller may not
+    know it exists (a hidden row answers like a missing one)."""
+    row = session.get(model, row_id)
+    if row is None or (visible is not None and not visible(row)):
+        raise HTTPException(404, f"Fant ikke {what} {row_id}.")
+    return row
 
 
 # -- Norwegian validation errors --------------------------------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
+from sqlmodel import Session
 
 from models.tables import Contact, User
 from service.api.deps import RuntimeDep, SessionDep, require
-from service.api.errors import ERROR_RESPONSES, IdPath
-from service.api.routes import live_entrepreneur
+from service.api.entrepreneurs import live_entrepreneur
+from service.api.errors import ERROR_RESPONSES, get_or_404
+from service.api.types import IdPath
 from service.privacy import erase_contact, erase_entrepreneur, export_contact, export_entrepreneur
 from service.records import API_INDEX_WAIT
 
@@ -18,11 +20,8 @@ router = APIRouter(prefix="/api/v1/privacy", tags=["personvern"], responses=ERRO
 Admin = Annotated[User, Depends(require("admin"))]
 
 
-def _contact(session: Any, contact_id: int) -> Contact:
-    row = session.get(Contact, contact_id)
-    if row is None:
-        raise HTTPException(404, f"Fant ikke kontaktperson {contact_id}.")
-    return row
+def _contact(session: Session, contact_id: int) -> Contact:
+    return get_or_404(session, Contact, contact_id, "kontaktperson")
 
 
 @router.get("/contacts/{contact_id}")
@@ -37,7 +36,6 @@ def contact_erase(
 ) -> dict[str, int]:
     """Erase a contact person (GDPR art. 17); the audit log keeps its lines, pseudonymised."""
     report = erase_contact(session, _contact(session, contact_id))
-    session.commit()
     rt.indexer.wait(rt.indexer.request(), API_INDEX_WAIT)
     return report
 
@@ -57,6 +55,5 @@ def entrepreneur_erase(
     """Erase an entrepreneur (GDPR art. 17): removed from the index and the database; with
     proposals, an emptied row keeps them and their audit lines whole."""
     report = erase_entrepreneur(session, live_entrepreneur(session, entrepreneur_id))
-    session.commit()
     rt.indexer.wait(rt.indexer.request(), API_INDEX_WAIT)
     return report

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
+from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS
 from service.api.deps import (
     CSRF_COOKIE,
@@ -23,8 +23,8 @@ from service.api.deps import (
     set_csrf_cookie,
     set_session_cookie,
 )
-from service.api.errors import (
-    ERROR_RESPONSES,
+from service.api.errors import ERROR_RESPONSES, answered_as_http, get_or_404
+from service.api.types import (
     Email,
     IdPath,
     IdQuery,
@@ -35,23 +35,24 @@ from service.api.errors import (
     RowId,
     ShortQuery,
 )
-from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
-from service.security import (
-    SESSION_LABEL,
-    TooManyAttempts,
-    can_edit_challenge,
-    can_see_challenge,
-    can_see_proposal,
-    issue_token,
-    log_in,
-    revoke_token,
-)
-from service.workflow import (
+from service.proposals import (
     MARKET_DIALOGUE,
-    WorkflowError,
     express_interest,
     send_to_review,
     transition,
+)
+from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
+from service.security import (
+    TooManyAttempts,
+    can_edit_challenge,
+    can_list_proposals,
+    can_see_audit_trail,
+    can_see_challenge,
+    can_see_proposal,
+    end_session,
+    log_in,
+    start_session,
+    visible_challenge_ids,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["vurdering"], responses=ERROR_RESPONSES)
@@ -95,9 +96,11 @@ class TransitionIn(BaseModel):
     reason_code: RejectionReason | None = None
 
 
-def _public(session: Any, p: Proposal) -> ProposalPublic:
+def _public(session: Session, p: Proposal) -> ProposalPublic:
     ch = session.get(Challenge, p.challenge_id)
     ent = session.get(Entrepreneur, p.entrepreneur_id)
+    # Both always exist: an erased entrepreneur keeps an emptied row for its proposals.
+    assert ch is not None and ent is not None
     return ProposalPublic(
         id=p.id or 0,
         challenge=challenge_ref(ch),
@@ -130,11 +133,10 @@ def _event(e: ReviewEvent) -> EventPublic:
     )
 
 
-def _get(session: Any, user: User, proposal_id: int) -> Proposal:
-    p = session.get(Proposal, proposal_id)
-    if p is None or not can_see_proposal(session, user, p):
-        raise HTTPException(404, f"Fant ikke forslag {proposal_id}.")
-    return p
+def _get(session: Session, user: User, proposal_id: int) -> Proposal:
+    return get_or_404(
+        session, Proposal, proposal_id, "forslag", lambda p: can_see_proposal(session, user, p)
+    )
 
 
 @router.get("/proposals", response_model=Page[ProposalPublic])
@@ -146,7 +148,7 @@ def list_proposals(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[ProposalPublic]:
-    if user.role == "organiser":
+    if not can_list_proposals(user):
         raise HTTPException(403, "Rollen din har ikke tilgang til forslag.")
     query = select(Proposal).order_by(col(Proposal.id))
     if status:
@@ -175,13 +177,10 @@ def change_status(
     user: Annotated[User, Depends(require("reviewer"))],
 ) -> ProposalPublic:
     p = _get(session, user, proposal_id)
-    try:
+    with answered_as_http():
         transition(
             session, p, body.to_status, actor=user, reason=body.reason, reason_code=body.reason_code
         )
-    except WorkflowError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
-    session.commit()
     return _public(session, p)
 
 
@@ -190,7 +189,7 @@ def proposal_events(
     proposal_id: IdPath, session: SessionDep, user: CurrentUser
 ) -> list[EventPublic]:
     p = _get(session, user, proposal_id)
-    if user.role == "entrepreneur":
+    if not can_see_audit_trail(user):
         raise HTTPException(403, "Revisjonsloggen er for saksbehandlere og kommunen.")
     rows = session.exec(
         select(ReviewEvent).where(ReviewEvent.proposal_id == p.id).order_by(col(ReviewEvent.id))
@@ -226,14 +225,9 @@ def interest(
     rt: RuntimeDep,
     user: Annotated[User, Depends(require("entrepreneur"))],
 ) -> ProposalPublic:
-    ch = session.get(Challenge, challenge_id)
-    if ch is None or ch.status != "open":
-        raise HTTPException(404, f"Fant ikke åpent behov {challenge_id}.")
-    try:
+    ch = get_or_404(session, Challenge, challenge_id, "åpent behov", lambda c: c.status == "open")
+    with answered_as_http():
         p = express_interest(session, rt.store, user, ch)
-    except WorkflowError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
-    session.commit()
     return _public(session, p)
 
 
@@ -255,16 +249,13 @@ def send_suggestions_to_review(
 ) -> list[ProposalPublic]:
     """Pass chosen suggestions on to the review queue (origin ``staff``); pairs that already
     have a proposal are left as they are."""
-    ch = session.get(Challenge, challenge_id)
-    if ch is None or not can_see_challenge(session, user, ch):
-        raise HTTPException(404, f"Fant ikke behov {challenge_id}.")
+    ch = get_or_404(
+        session, Challenge, challenge_id, "behov", lambda c: can_see_challenge(session, user, c)
+    )
     if not can_edit_challenge(session, user, ch):
         raise HTTPException(403, "Du kan bare sende forslag for din egen organisasjons behov.")
-    try:
+    with answered_as_http():
         created = send_to_review(session, rt.store, user, ch, body.entrepreneur_ids)
-    except WorkflowError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
-    session.commit()
     return [_public(session, p) for p in created]
 
 
@@ -272,21 +263,9 @@ def send_suggestions_to_review(
 
 
 def _visible_challenges(
-    session: Any, user: User, organisation: str | None, challenge_id: int | None
+    session: Session, user: User, organisation: str | None, challenge_id: int | None
 ) -> set[int] | None:
-    from models.tables import Organisation
-    from service.security import organisation_ids
-
-    ids: set[int] | None = None
-    if user.role == "municipal":
-        orgs = organisation_ids(session, user)
-        ids = {
-            c.id
-            for c in session.exec(
-                select(Challenge).where(col(Challenge.organisation_id).in_(list(orgs)))
-            )
-            if c.id is not None
-        }
+    ids = visible_challenge_ids(session, user)
     if organisation:
         org = session.exec(select(Organisation).where(Organisation.name == organisation)).first()
         if org is None:
@@ -311,7 +290,7 @@ def pipeline_view(
 ) -> dict[str, Any]:
     """How many proposals are in each status, how long each step took (median days), and
     each proposal's dated timeline, per challenge or organisation."""
-    from service.pipeline import pipeline
+    from service.proposals import pipeline
 
     return pipeline(session, _visible_challenges(session, user, organisation, challenge_id))
 
@@ -330,14 +309,11 @@ def set_outcome(
     session: SessionDep,
     user: Annotated[User, Depends(require("reviewer"))],
 ) -> ProposalPublic:
-    from service.pipeline import record_outcome
+    from service.proposals import record_outcome
 
     p = _get(session, user, proposal_id)
-    try:
+    with answered_as_http():
         record_outcome(session, p, body.outcome, actor=user, note=body.note)
-    except WorkflowError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
-    session.commit()
     return _public(session, p)
 
 
@@ -348,7 +324,7 @@ def outcomes(
     organisation: ShortQuery | None = None,
 ) -> dict[str, dict[str, int]]:
     """Outcomes (pilot, contract, nothing) per field."""
-    from service.pipeline import outcomes_by_field
+    from service.proposals import outcomes_by_field
 
     return outcomes_by_field(session, _visible_challenges(session, user, organisation, None))
 
@@ -376,8 +352,7 @@ def login(
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except PermissionError as exc:
         raise HTTPException(401, str(exc)) from exc
-    token = issue_token(session, user, label=SESSION_LABEL)
-    session.commit()
+    token = start_session(session, user)
     csrf = secrets.token_urlsafe(24)
     set_session_cookie(response, token)
     set_csrf_cookie(response, csrf)
@@ -387,7 +362,7 @@ def login(
 @router.delete("/session", status_code=204, tags=["innlogging"])
 def logout(request: Request, session: SessionDep, response: Response) -> None:
     token = request.cookies.get(SESSION_COOKIE)
-    if token and revoke_token(session, token):
-        session.commit()
+    if token:
+        end_session(session, token)
     response.delete_cookie(SESSION_COOKIE)
     response.delete_cookie(CSRF_COOKIE)

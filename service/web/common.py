@@ -27,8 +27,8 @@ from models.tables import User, aware
 from models.vocabulary import REJECTION_REASONS, THEMES
 from service import formatting
 from service.api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, set_csrf_cookie
+from service.proposals import MARKET_DIALOGUE, STATUS_LABELS
 from service.security import user_for_token
-from service.workflow import MARKET_DIALOGUE, STATUS_LABELS
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

@@ -13,11 +13,11 @@ from models.importing import ImportValidationError
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, Proposal, User
 from models.vocabulary import ENTREPRENEUR_STAGES, LANGUAGES
 from service.api.deps import RuntimeDep, SessionDep
-from service.api.errors import IdPath
+from service.api.types import IdPath
 from service.matching import contacts_for, discover
+from service.proposals import WorkflowError, express_interest
 from service.records import save_entrepreneur
 from service.web.common import PageError, field_errors, render, role, split_list
-from service.workflow import WorkflowError, express_interest
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,7 +95,7 @@ def _profile_page(
 @router.get("/profil", response_class=HTMLResponse)
 def profile(request: Request, session: SessionDep, user: Annotated[User, ENTREPRENEUR]) -> Response:
     from matcher.text import profile_warnings
-    from service.matching import entrepreneur_text
+    from service.search import entrepreneur_text
 
     ent = _own(session, user)
     advice = profile_warnings(entrepreneur_text(ent), kind="offer", target_groups=ent.target_groups)
@@ -105,12 +105,7 @@ def profile(request: Request, session: SessionDep, user: Annotated[User, ENTREPR
 Short = Annotated[str, Form(max_length=300)]
 
 
-@router.post("/profil", response_class=HTMLResponse)
-def save_profile(
-    request: Request,
-    session: SessionDep,
-    rt: RuntimeDep,
-    user: Annotated[User, ENTREPRENEUR],
+def profile_form(  # noqa: PLR0913 (the form's dependency model: one parameter per field)
     name: Short = "",
     org_nr: Short = "",
     description: Annotated[str, Form(max_length=5000)] = "",
@@ -122,10 +117,10 @@ def save_profile(
     language: Short = "nb",
     contact_name: Short = "",
     contact_email: Short = "",
-    themes: Annotated[list[str], Form()] = [],  # noqa: B006
-) -> Response:
-    ent = _own(session, user)
-    values = {
+    themes: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
+) -> dict[str, Any]:
+    """The profile form's fields as the form shows them again (lists still as typed)."""
+    return {
         "name": name.strip(),
         "org_nr": org_nr.strip(),
         "description": description.strip(),
@@ -139,10 +134,21 @@ def save_profile(
         "contact_name": contact_name.strip(),
         "contact_email": contact_email.strip(),
     }
+
+
+@router.post("/profil", response_class=HTMLResponse)
+def save_profile(
+    request: Request,
+    session: SessionDep,
+    rt: RuntimeDep,
+    user: Annotated[User, ENTREPRENEUR],
+    values: Annotated[dict[str, Any], Depends(profile_form)],
+) -> Response:
+    ent = _own(session, user)
     data = {
         **values,
-        "service_areas": split_list(service_areas),
-        "target_groups": split_list(target_groups),
+        "service_areas": split_list(values["service_areas"]),
+        "target_groups": split_list(values["target_groups"]),
     }
     try:
         save_entrepreneur(session, rt, data, ent.external_id)
@@ -204,6 +210,5 @@ def interest(
         express_interest(session, rt.store, user, ch)
     except WorkflowError as exc:
         raise PageError(exc.status, "Kunne ikke melde interesse", str(exc)) from exc
-    session.commit()
     back = "/for-deg" if "for-deg" in request.headers.get("referer", "") else f"/behov/{ch.id}"
     return RedirectResponse(f"{back}?melding=interesse", status_code=303)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import JSONResponse
 
 from service.formatting import seconds
 
@@ -41,14 +42,41 @@ class Job:
         return self.describe(self.phase, self.done, self.total)
 
     def state(self) -> dict[str, Any]:
-        return {
-            "running": self.running,
-            "done": self.done,
-            "total": self.total,
-            "phase": self.phase,
-            "text": self.text(),
-            "error": self.error,
-        }
+        return state(
+            running=self.running,
+            text=self.text(),
+            done=self.done,
+            total=self.total,
+            phase=self.phase,
+            error=self.error,
+        )
+
+
+def state(
+    *,
+    running: bool,
+    text: str,
+    done: float = 0,
+    total: float = 0,
+    phase: str = "",
+    error: str = "",
+) -> dict[str, Any]:
+    """The JSON a page's script polls (static/app.js), for a job or anything that waits
+    like one (a need's suggestions being prepared)."""
+    return {
+        "running": running,
+        "done": done,
+        "total": total,
+        "phase": phase,
+        "text": text,
+        "error": error,
+    }
+
+
+def status(request: Request, key: str, idle: str) -> JSONResponse:
+    """The state of the job under ``key``; ``idle`` is the text when none has been started."""
+    job = current(request, key)
+    return JSONResponse(job.state() if job else state(running=False, text=idle))
 
 
 def current(request: Request, key: str) -> Job | None:

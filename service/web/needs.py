@@ -4,9 +4,6 @@ the choice of which suggestions go on to the review queue."""
 
 from __future__ import annotations
 
-import re
-import secrets
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -17,29 +14,40 @@ from sqlmodel import Session, col, select
 from matcher.ranking import TOLERANCE
 from matcher.text import profile_warnings
 from models.importing import ImportValidationError
-from models.tables import Challenge, Contact, Organisation, Proposal, User, aware, utcnow
-from models.validation import visible
-from models.vocabulary import CHALLENGE_STATUSES, LANGUAGES, THEMES
+from models.tables import Challenge, Organisation, Proposal, User
+from models.vocabulary import THEMES
 from service.api.deps import RuntimeDep, SessionDep
-from service.api.errors import IdPath
+from service.api.types import IdPath
 from service.conflicts import Conflict
-from service.formatting import number
-from service.matching import (
-    CHALLENGES,
-    candidate_pool,
-    challenge_text,
-    contacts_for,
-    preview,
-    suggest,
-)
+from service.matching import MatchResult, candidate_pool, contacts_for, preview, suggest
+from service.proposals import WorkflowError, send_to_review
 from service.records import NotAllowed, save_challenge
-from service.security import can_edit_challenge, can_see_challenge, organisation_ids
-from service.web.common import PageError, WebUser, field_errors, render, role, split_list
-from service.workflow import WorkflowError, send_to_review
+from service.runtime import Runtime
+from service.search import CHALLENGES, challenge_text
+from service.security import (
+    can_edit_challenge,
+    can_see_challenge,
+    can_see_suggestions,
+    visible_challenge_ids,
+)
+from service.web import jobs
+from service.web.common import PageError, WebUser, field_errors, render, role
+from service.web.need_form import (
+    STATUS_NAMES,
+    NeedForm,
+    NeedFormDep,
+    form_context,
+    form_errors,
+    form_values,
+    keyed,
+    new_form_key,
+    owner_values,
+    same_text,
+    saved_by,
+)
 
 router = APIRouter(include_in_schema=False)
 
-STATUS_NAMES = {"draft": "utkast", "open": "åpent", "closed": "lukket"}
 STATUS_ORDER = {"open": 0, "draft": 1, "closed": 2}
 MUNICIPAL = Depends(role("municipal", "admin"))
 STAFF = Depends(role("municipal", "reviewer", "admin"))
@@ -67,8 +75,9 @@ def _editable(session: Session, user: User, challenge_id: int) -> Challenge:
 @router.get("/mine-behov", response_class=HTMLResponse)
 def my_needs(request: Request, session: SessionDep, user: Annotated[User, MUNICIPAL]) -> Response:
     query = select(Challenge).order_by(col(Challenge.updated_at).desc())
-    if user.role == "municipal":
-        query = query.where(col(Challenge.organisation_id).in_(organisation_ids(session, user)))
+    mine = visible_challenge_ids(session, user)
+    if mine is not None:
+        query = query.where(col(Challenge.id).in_(mine))
     # Open needs first, then drafts, closed last; the newest change first within each.
     needs = sorted(session.exec(query), key=lambda c: STATUS_ORDER.get(c.status, 3))
     counts: dict[int, dict[str, int]] = {}
@@ -91,139 +100,18 @@ def my_needs(request: Request, session: SessionDep, user: Annotated[User, MUNICI
     )
 
 
-def _form_context(values: dict[str, Any], errors: dict[str, str], **extra: Any) -> dict[str, Any]:
-    return {
-        "values": values,
-        "errors": errors,
-        "statuses": {s: STATUS_NAMES[s] for s in CHALLENGE_STATUSES},
-        "languages": LANGUAGES,
-        **extra,
-    }
-
-
-def _values(ch: Challenge | None) -> dict[str, Any]:
-    if ch is None:
-        return {"themes": [], "status": "open", "language": "nb"}
-    return {
-        "title": ch.title,
-        "description": ch.description,
-        "themes": ch.themes,
-        "target_groups": ", ".join(ch.target_groups),
-        "deadline": ch.deadline.isoformat() if ch.deadline else "",
-        "status": ch.status,
-        "language": ch.language,
-    }
-
-
-def _owner_values(session: Session, ch: Challenge, values: dict[str, Any]) -> dict[str, Any]:
-    if ch.owner_contact_id:
-        owner = session.get(Contact, ch.owner_contact_id)
-        if owner:
-            values.update(contact_name=owner.name, contact_email=owner.email or "")
-    return values
-
-
 @router.get("/behov/nytt", response_class=HTMLResponse)
 def new_need_form(request: Request, user: Annotated[User, MUNICIPAL]) -> Response:
     return render(
         request,
         "need_form.html",
         user,
-        **_form_context(
-            {**_values(None), "contact_name": user.name, "contact_email": user.email}, {}
+        **form_context(
+            {**form_values(None), "contact_name": user.name, "contact_email": user.email}, {}
         ),
         need=None,
         form_key=new_form_key(),
     )
-
-
-# A new need's form carries a key made when the form was shown; the need is saved under the
-# external id derived from it. Sending the same form twice (a double click, a retry after a
-# timeout, the back button) saves the same need again instead of a second one.
-FORM_KEY = re.compile(r"[0-9a-f]{16}")
-
-
-def new_form_key() -> str:
-    return secrets.token_hex(8)
-
-
-def _saved_by(session: Session, key: str | None) -> int | None:
-    found = session.exec(select(Challenge).where(Challenge.external_id == f"behov-{key}")).first()
-    return found.id if found else None
-
-
-# A form the back button brought back carries a new key; the same text sent again by the same
-# organisation within this time is still the same need (nobody posts one need twice in ten
-# minutes on purpose).
-RESUBMIT_WINDOW = timedelta(minutes=10)
-
-
-def _same_text(session: Session, user: User, data: NeedForm) -> Challenge | None:
-    """A need of this user's organisation saved moments ago with this very title and text."""
-    if user.organisation_id is None:
-        return None
-    found = session.exec(
-        select(Challenge)
-        .where(
-            Challenge.organisation_id == user.organisation_id,
-            Challenge.title == data["title"],
-            Challenge.description == data["description"],
-        )
-        .order_by(col(Challenge.id).desc())
-    ).first()
-    if found is None or aware(found.created_at) < utcnow() - RESUBMIT_WINDOW:
-        return None
-    return found if can_edit_challenge(session, user, found) else None
-
-
-def _keyed(session: Session, user: User, key: str) -> tuple[Challenge | None, str]:
-    """For a new-need form's key: the need an earlier submit of this very form saved (if this
-    user may change it), and the key to save under. A key that names a need this user may
-    not change was not made for them: it is replaced, and that need is never touched."""
-    found = session.exec(select(Challenge).where(Challenge.external_id == f"behov-{key}")).first()
-    if found is None:
-        return None, key
-    if can_edit_challenge(session, user, found):
-        return found, key
-    return None, new_form_key()
-
-
-NeedForm = dict[str, Any]
-# A description's limit is checked with a Norwegian message below, not by the form parser;
-# this one only bounds what is read (the browser's maxlength stops typing at 5,000).
-DESCRIPTION_MAX = 5000
-Text = Annotated[str, Form(max_length=200_000)]
-Short = Annotated[str, Form(max_length=300)]
-
-
-def need_form(
-    title: Short = "",
-    description: Text = "",
-    target_groups: Short = "",
-    contact_name: Short = "",
-    contact_email: Short = "",
-    deadline: Short = "",
-    status: Short = "open",
-    language: Short = "nb",
-    themes: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
-    skjema: Short = "",
-) -> NeedForm:
-    """The need form's fields, in import format (one reader for posting and editing)."""
-    return {
-        "form_key": skjema if FORM_KEY.fullmatch(skjema) else None,
-        "title": title.strip(),
-        "description": description.strip(),
-        "themes": themes,
-        "target_groups": split_list(target_groups),
-        "contact_name": contact_name.strip() or None,
-        "contact_email": contact_email.strip() or None,
-        "deadline": deadline.strip() or None,
-        "status": status,
-        "language": language,
-    }
-
-
-NeedFormDep = Annotated[NeedForm, Depends(need_form)]
 
 
 def _save(
@@ -234,29 +122,17 @@ def _save(
     data: NeedForm,
     existing: Challenge | None,
 ) -> Response:
-    errors: dict[str, str] = {}
     key = data.pop("form_key", None)
     resubmit = False  # the same new-need form sent again (see FORM_KEY)
     if existing is None and key:
-        existing, key = _keyed(session, user, key)
+        existing, key = keyed(session, user, key)
         resubmit = existing is not None
         data["id"] = None if resubmit else f"behov-{key}"
     if existing is None and not resubmit:
-        again = _same_text(session, user, data)
+        again = same_text(session, user, data)
         if again is not None:
             return RedirectResponse(f"/behov/{again.id}?melding=lagret-igjen", status_code=303)
-    if not visible(data["title"]):
-        errors["title"] = "Skriv en kort tittel."
-    if not visible(data["description"]):
-        errors["description"] = "Beskriv behovet med noen setninger."
-    elif len(data["description"]) > DESCRIPTION_MAX:
-        errors["description"] = (
-            f"Beskrivelsen er {number(len(data['description']))} tegn; høyst "
-            f"{number(DESCRIPTION_MAX)} får plass. Kort den ned – to til fire setninger om "
-            "hva som trengs, for hvem og hvor gir best treff."
-        )
-    if not data["themes"]:
-        errors["themes"] = "Velg minst ett tema."
+    errors = form_errors(data)
     if (existing is None or resubmit) and not data["contact_name"] and not data["contact_email"]:
         # Nobody named: the one who posts it owns it until someone else is written in.
         data["contact_name"], data["contact_email"] = user.name or None, user.email
@@ -268,7 +144,7 @@ def _save(
         except ImportValidationError as exc:
             errors = field_errors(exc.errors)
         except Conflict:  # the same form sent twice at the very same moment: the other won
-            return RedirectResponse(f"/behov/{_saved_by(session, key)}?melding=lagret-igjen", 303)
+            return RedirectResponse(f"/behov/{saved_by(session, key)}?melding=lagret-igjen", 303)
         except NotAllowed as exc:
             raise PageError(403, "Ingen tilgang", str(exc)) from exc
         else:
@@ -280,7 +156,7 @@ def _save(
         "need_form.html",
         user,
         status_code=422,
-        **_form_context(values, errors),
+        **form_context(values, errors),
         need=None if resubmit else existing,
         form_key=key if existing is None or resubmit else None,
     )
@@ -332,6 +208,21 @@ def live_suggestions(
     )
 
 
+def _suggestions(
+    session: Session, rt: Runtime, ch: Challenge, *, show_all: bool
+) -> MatchResult | None:
+    """An open need's suggestions; None while it is not searchable yet (or not open)."""
+    if ch.status != "open":
+        return None
+    if not rt.store.holds(CHALLENGES, ch.id, challenge_text(ch)):
+        # Saved moments ago and not searchable yet: the indexer is at it (asking again is
+        # free, and covers a server that restarted before it got to this need).
+        rt.indexer.request()
+        return None
+    pool = candidate_pool(SHOWN)
+    return suggest(session, rt.store, ch, limit=pool if show_all else SHOWN, pool=pool)
+
+
 @router.get("/behov/{challenge_id}", response_class=HTMLResponse)
 def need_page(
     request: Request,
@@ -343,25 +234,9 @@ def need_page(
 ) -> Response:
     ch = _need(session, user, challenge_id)
     org = session.get(Organisation, ch.organisation_id)
-    staff_view = user is not None and (
-        user.role in ("reviewer", "admin") or can_edit_challenge(session, user, ch)
-    )
-    result = None
-    preparing = False
-    if staff_view and ch.status == "open":
-        if rt.store.holds(CHALLENGES, ch.id, challenge_text(ch)):
-            result = suggest(
-                session,
-                rt.store,
-                ch,
-                limit=candidate_pool(SHOWN) if alle else SHOWN,
-                pool=candidate_pool(SHOWN),
-            )
-        else:
-            # Saved moments ago and not searchable yet: the indexer is at it (asking again
-            # is free, and covers a server that restarted before it got to this need).
-            preparing = True
-            rt.indexer.request()
+    staff_view = user is not None and can_see_suggestions(session, user, ch)
+    result = _suggestions(session, rt, ch, show_all=alle) if staff_view else None
+    preparing = staff_view and ch.status == "open" and result is None
     proposals = {
         p.entrepreneur_id: p
         for p in session.exec(select(Proposal).where(Proposal.challenge_id == ch.id))
@@ -411,7 +286,7 @@ def suggestions_state(
     text = "Forslagene er klare." if ready else PREPARING
     if rt.indexer.error and not ready:
         text = f"Søkeindeksen kunne ikke oppdateres ({rt.indexer.error}). Prøver igjen …"
-    return {"running": not ready, "done": 0, "total": 0, "text": text, "error": ""}
+    return jobs.state(running=not ready, text=text)
 
 
 PREPARING = "Behovet er lagret. Forslagene gjøres klare – det tar vanligvis noen sekunder."
@@ -422,8 +297,8 @@ def edit_need_form(
     request: Request, challenge_id: IdPath, session: SessionDep, user: Annotated[User, MUNICIPAL]
 ) -> Response:
     ch = _editable(session, user, challenge_id)
-    values = _owner_values(session, ch, _values(ch))
-    return render(request, "need_form.html", user, **_form_context(values, {}), need=ch)
+    values = owner_values(session, ch, form_values(ch))
+    return render(request, "need_form.html", user, **form_context(values, {}), need=ch)
 
 
 @router.post("/behov/{challenge_id}/endre", response_class=HTMLResponse)
@@ -453,5 +328,4 @@ def send_chosen(
         send_to_review(session, rt.store, user, ch, entrepreneur)
     except WorkflowError as exc:
         raise PageError(exc.status, "Kunne ikke sende", str(exc)) from exc
-    session.commit()
     return RedirectResponse(f"/behov/{ch.id}?melding=sendt#forslag", status_code=303)

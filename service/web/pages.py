@@ -9,12 +9,12 @@ that decide them, so the text cannot drift from the behaviour."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 
 from models.tables import Contact
 from models.validation import CONTROL
@@ -31,12 +31,11 @@ from service.api.deps import (
 from service.security import (
     SESSION_ABSOLUTE,
     SESSION_IDLE,
-    SESSION_LABEL,
     THROTTLE_WINDOW,
     TooManyAttempts,
-    issue_token,
+    end_session,
     log_in,
-    revoke_token,
+    start_session,
 )
 from service.web.common import WebUser, render, safe_next, start_page
 
@@ -47,29 +46,38 @@ router = APIRouter(include_in_schema=False)
 FILTER_FIELDS = {"text": "sok", "organisation": "organisasjon", "theme": "tema"}
 
 
-def _filters(
-    session: Session, sok: str | None, organisasjon: str | None, tema: str | None
-) -> tuple[browse.Filters, dict[str, str], dict[str, str]]:
-    """The filters, their errors and the values to show in the form again (without control
-    characters, which have no place in a page)."""
+@dataclass(frozen=True)
+class ListQuery:
+    """A list page's search: the filters, their errors, and the values to show in the form
+    again (without control characters, which have no place in a page)."""
+
+    found: browse.Filters
+    errors: dict[str, str]
+    values: dict[str, str]
+
+
+def list_query(
+    session: SessionDep,
+    sok: str | None = None,
+    organisasjon: str | None = None,
+    tema: str | None = None,
+) -> ListQuery:
     found, problems = browse.filters(session, text=sok, organisation=organisasjon, theme=tema)
     errors = {FILTER_FIELDS[k]: v for k, v in problems.items()}
     sent = {"sok": sok, "organisasjon": organisasjon, "tema": tema}
-    return found, errors, {k: CONTROL.sub("", v or "") for k, v in sent.items()}
+    return ListQuery(found, errors, {k: CONTROL.sub("", v or "") for k, v in sent.items()})
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 @router.get("/", response_class=HTMLResponse)
 def open_needs(
-    request: Request,
-    session: SessionDep,
-    user: WebUser,
-    sok: str | None = None,
-    organisasjon: str | None = None,
-    tema: str | None = None,
+    request: Request, session: SessionDep, user: WebUser, query: ListQueryDep
 ) -> Response:
     """The open needs, searchable and filtered by organisation and theme (a GET form: the
     query stays in the address, and the page works without JavaScript)."""
-    found, errors, values = _filters(session, sok, organisasjon, tema)
+    found, errors, values = query.found, query.errors, query.values
     return render(
         request,
         "needs.html",
@@ -84,16 +92,9 @@ def open_needs(
 
 
 @router.get("/kontakter", response_class=HTMLResponse)
-def contacts(
-    request: Request,
-    session: SessionDep,
-    user: WebUser,
-    sok: str | None = None,
-    organisasjon: str | None = None,
-    tema: str | None = None,
-) -> Response:
+def contacts(request: Request, session: SessionDep, user: WebUser, query: ListQueryDep) -> Response:
     """The public contact persons per field, searchable and filtered like the needs."""
-    found, errors, values = _filters(session, sok, organisasjon, tema)
+    found, errors, values = query.found, query.errors, query.values
     rows = browse.public_contacts(session, found)
     by_field: dict[str, list[tuple[Contact, str]]] = defaultdict(list)
     for c, org in rows:
@@ -171,8 +172,7 @@ def login(
             neste=target,
             errors=errors,
         )
-    token = issue_token(session, found, label=SESSION_LABEL)
-    session.commit()
+    token = start_session(session, found)
     response = RedirectResponse(target or start_page(found), status_code=303)
     set_session_cookie(response, token)
     return response
@@ -185,8 +185,8 @@ def logout(request: Request, session: SessionDep, csrf: Annotated[str, Form()] =
     if not csrf or csrf != request.cookies.get(CSRF_COOKIE):
         return RedirectResponse("/", status_code=303)
     token = request.cookies.get(SESSION_COOKIE)
-    if token and revoke_token(session, token):
-        session.commit()
+    if token:
+        end_session(session, token)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, Response
 from models.tables import Contact, Entrepreneur, User
 from models.vocabulary import LANGUAGES
 from service.api.deps import SessionDep
-from service.api.errors import IdPath
+from service.api.types import IdPath
 from service.security import STAFF, can_see_entrepreneur_profile
 from service.web.common import PageError, render, role
 from service.web.entrepreneur import STAGES

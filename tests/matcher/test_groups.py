@@ -5,10 +5,14 @@ from matcher.ranking import Evidence, Profile, features_for
 def test_groups_are_read_from_bokmal_nynorsk_and_english() -> None:
     assert infer_groups("Mange over 80 år bor alene; flere pensjonister er ensomme.") == {"eldre"}
     assert infer_groups("Nyankomne foreldre kjenner ikke tilbudene.") == {
-        "innvandrere og flyktninger", "foreldre og familier"}
+        "innvandrere og flyktninger",
+        "foreldre og familier",
+    }
     assert infer_groups("Tilbod til born og ungdommar i bygda.") == {"barn", "ungdom"}
     assert infer_groups("We help refugees and young adults find work.") == {
-        "innvandrere og flyktninger", "unge voksne"}
+        "innvandrere og flyktninger",
+        "unge voksne",
+    }
     assert infer_groups("Vi reparerer sykler.") == set()
     # a word that only begins like a group is no group ("rusk", "barnslig" is, though)
     assert "rus" not in infer_groups("Vi rydder rusk og rask i parken.")

@@ -30,13 +30,16 @@ def ev(cos: float, lex: float = 0.0) -> Evidence:
     return Evidence(cosine=cos, lexical=lex)
 
 
-@pytest.mark.parametrize("areas,score", [
-    (["Bydel Grorud"], 1.0),
-    (["Oslo"], 1.0),
-    (["Hele landet"], 0.7),
-    (["Asker", "Bærum"], 0.0),
-    ([], 0.0),
-])
+@pytest.mark.parametrize(
+    "areas,score",
+    [
+        (["Bydel Grorud"], 1.0),
+        (["Oslo"], 1.0),
+        (["Hele landet"], 0.7),
+        (["Asker", "Bærum"], 0.0),
+        ([], 0.0),
+    ],
+)
 def test_area_fit_follows_the_place_convention(areas: list[str], score: float) -> None:
     assert area_fit(areas, GRORUD)[0] == score
 
@@ -51,8 +54,16 @@ def test_area_is_a_preference_not_a_wall() -> None:
 
 def test_score_is_the_sum_of_its_explained_parts() -> None:
     need = Profile(id=1, themes=["eldre", "frivillighet"], target_groups=["eldre"], place=GRORUD)
-    cand = Profile(id=9, themes=["eldre"], target_groups=["Eldre"], service_areas=["Oslo"],
-                   capacity=4, active=1, approved=3, decided=4)
+    cand = Profile(
+        id=9,
+        themes=["eldre"],
+        target_groups=["Eldre"],
+        service_areas=["Oslo"],
+        capacity=4,
+        active=1,
+        approved=3,
+        decided=4,
+    )
     [s] = score_candidates(need, [cand], [ev(0.85, 0.4)], theme_labels={"eldre": "Eldre"})
     parts = s.explanation["parts"]
     assert set(parts) == {FEATURE_LABELS[k] for k in DEFAULT_WEIGHTS}
@@ -164,5 +175,4 @@ def test_key_phrases_name_the_word_each_text_uses() -> None:
     offer = a.terms("Vi besøker eldre som er ensomme hjemme.")
     # "besøksvenner" shares only the compound part "besøk" with the offer's "besøker"
     assert key_phrases(need, offer) == ["besøksvenner / besøker", "eldre", "ensomme"]
-    assert phrase_words(["besøksvenner / besøker", "eldre"]) == [
-        "besøksvenner", "besøker", "eldre"]
+    assert phrase_words(["besøksvenner / besøker", "eldre"]) == ["besøksvenner", "besøker", "eldre"]

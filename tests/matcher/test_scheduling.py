@@ -21,32 +21,64 @@ from matcher.scheduling import (
 )
 
 
-def generated(seed: int, n_m: int, n_e: int, slots: int, tables: int, *,
-              orgs: int = 3, cap: int | None = None, minimum: int = 0,
-              busy: float = 0.15, avoid: float = 0.03, want: int = 2) -> Instance:
+def generated(
+    seed: int,
+    n_m: int,
+    n_e: int,
+    slots: int,
+    tables: int,
+    *,
+    orgs: int = 3,
+    cap: int | None = None,
+    minimum: int = 0,
+    busy: float = 0.15,
+    avoid: float = 0.03,
+    want: int = 2,
+) -> Instance:
     rng = np.random.default_rng(seed)
 
     def unavailable() -> frozenset[int]:
         return frozenset(s for s in range(1, slots + 1) if rng.random() < busy)
 
-    municipal = [Person(f"m{i}", f"Ansatt {i}", f"Org {i % orgs}",
-                        max_meetings=int(rng.integers(1, slots + 1)),
-                        unavailable=unavailable()) for i in range(n_m)]
-    entrepreneurs = [Person(f"e{j}", f"Entreprenør {j}", max_meetings=cap,
-                            min_meetings=minimum, unavailable=unavailable())
-                     for j in range(n_e)]
+    municipal = [
+        Person(
+            f"m{i}",
+            f"Ansatt {i}",
+            f"Org {i % orgs}",
+            max_meetings=int(rng.integers(1, slots + 1)),
+            unavailable=unavailable(),
+        )
+        for i in range(n_m)
+    ]
+    entrepreneurs = [
+        Person(
+            f"e{j}",
+            f"Entreprenør {j}",
+            max_meetings=cap,
+            min_meetings=minimum,
+            unavailable=unavailable(),
+        )
+        for j in range(n_e)
+    ]
     # affinities shaped like real ones: a few themes shared, plus noise
     topics_m = rng.integers(0, 5, n_m)
     topics_e = rng.integers(0, 5, n_e)
-    aff = np.clip(0.35 + 0.4 * (topics_m[:, None] == topics_e[None, :])
-                  + rng.normal(0, 0.12, (n_m, n_e)), 0, 1).round(4)
+    aff = np.clip(
+        0.35 + 0.4 * (topics_m[:, None] == topics_e[None, :]) + rng.normal(0, 0.12, (n_m, n_e)),
+        0,
+        1,
+    ).round(4)
     pairs = [(i, j) for i in range(n_m) for j in range(n_e)]
     picks = rng.permutation(len(pairs))
     n_avoid = int(avoid * len(pairs))
     return Instance(
-        municipal=municipal, entrepreneurs=entrepreneurs, affinity=aff, slots=slots,
-        tables=tables, avoid={pairs[k] for k in picks[:n_avoid]},
-        want={pairs[k] for k in picks[n_avoid:n_avoid + want]},
+        municipal=municipal,
+        entrepreneurs=entrepreneurs,
+        affinity=aff,
+        slots=slots,
+        tables=tables,
+        avoid={pairs[k] for k in picks[:n_avoid]},
+        want={pairs[k] for k in picks[n_avoid : n_avoid + want]},
         max_per_organisation=2,
     )
 
@@ -65,10 +97,14 @@ def exact_optimum(inst: Instance) -> float:
     groups: dict[tuple, list[int]] = {}
     limits: dict[tuple, float] = {}
     for k, (i, j, s) in enumerate(var):
-        for key, lim in ((("ms", i, s), 1), (("es", j, s), 1), (("pair", i, j), 1),
-                         (("slot", s), inst.tables),
-                         (("m", i), inst.municipal[i].max_meetings or inst.slots),
-                         (("e", j), inst.entrepreneurs[j].max_meetings or inst.slots)):
+        for key, lim in (
+            (("ms", i, s), 1),
+            (("es", j, s), 1),
+            (("pair", i, j), 1),
+            (("slot", s), inst.tables),
+            (("m", i), inst.municipal[i].max_meetings or inst.slots),
+            (("e", j), inst.entrepreneurs[j].max_meetings or inst.slots),
+        ):
             groups.setdefault(key, []).append(k)
             limits[key] = lim
         if inst.max_per_organisation is not None and (i, j) not in inst.want:
@@ -80,9 +116,12 @@ def exact_optimum(inst: Instance) -> float:
         rows += [r] * len(ks)
         cols += ks
     a = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(groups), len(var)))
-    res = milp(-np.array([inst.affinity[i, j] for i, j, _ in var]),
-               constraints=[LinearConstraint(a, 0, np.array(list(limits.values())))],
-               bounds=Bounds(0, 1), integrality=np.ones(len(var)))
+    res = milp(
+        -np.array([inst.affinity[i, j] for i, j, _ in var]),
+        constraints=[LinearConstraint(a, 0, np.array(list(limits.values())))],
+        bounds=Bounds(0, 1),
+        integrality=np.ones(len(var)),
+    )
     assert res.status == 0
     return float(-res.fun)
 
@@ -117,8 +156,9 @@ def test_minimum_meetings_are_honoured_when_feasible_and_reported_when_not() -> 
     per_e = Counter(m.entrepreneur for m in schedule.meetings)
     assert per_e[0] >= 3 and not schedule.notes
     # an entrepreneur free in one slot only cannot get three meetings: said by name
-    inst.entrepreneurs[1] = Person("e1", "Entreprenør 1", min_meetings=3,
-                                   unavailable=frozenset({2, 3, 4}))
+    inst.entrepreneurs[1] = Person(
+        "e1", "Entreprenør 1", min_meetings=3, unavailable=frozenset({2, 3, 4})
+    )
     schedule = solve(inst)
     assert any("Entreprenør 1 fikk 1 møter, færre enn minimum 3" in n for n in schedule.notes)
 
@@ -162,10 +202,14 @@ def test_locked_and_moved_meetings_stay_and_the_rest_is_re_planned() -> None:
     moved = first.meetings[1]
     pair = (moved.municipal, moved.entrepreneur)
     # move one meeting to another slot where both are free (the organiser's swap)
-    target = next(s for s in range(1, inst.slots + 1) if s != moved.slot
-                  and s not in inst.municipal[pair[0]].unavailable
-                  and s not in inst.entrepreneurs[pair[1]].unavailable
-                  and (keep.slot != s or {keep.municipal, keep.entrepreneur}.isdisjoint(pair)))
+    target = next(
+        s
+        for s in range(1, inst.slots + 1)
+        if s != moved.slot
+        and s not in inst.municipal[pair[0]].unavailable
+        and s not in inst.entrepreneurs[pair[1]].unavailable
+        and (keep.slot != s or {keep.municipal, keep.entrepreneur}.isdisjoint(pair))
+    )
     removed = first.meetings[2]
     inst.fixed = {(keep.municipal, keep.entrepreneur): keep.slot, pair: target}
     inst.avoid = inst.avoid | {(removed.municipal, removed.entrepreneur)}
@@ -191,7 +235,8 @@ def test_a_no_show_re_plans_the_rest_of_the_day() -> None:
     assert all(m.entrepreneur != absent for m in again.meetings if m.slot >= 3)
     # the freed places are used: their partners are not left with an empty slot for nothing
     assert len(again.meetings) >= len(first.meetings) - sum(
-        1 for m in first.meetings if m.entrepreneur == absent and m.slot >= 3)
+        1 for m in first.meetings if m.entrepreneur == absent and m.slot >= 3
+    )
 
 
 def test_impossible_locks_are_refused_by_name() -> None:

@@ -8,13 +8,16 @@ def analyzer() -> NorwegianAnalyzer:
     return NorwegianAnalyzer()
 
 
-@pytest.mark.parametrize("word,parts", [
-    ("arbeidsinkludering", ("arbeid", "inkludering")),
-    ("leksehjelp", ("lekse", "hjelp")),
-    ("velferdsteknologi", ("velferd", "teknologi")),
-    ("arbeid", ("arbeid",)),
-    ("barne-og-ungdomsarbeid", ("barne", "og", "ungdomsarbeid")),
-])
+@pytest.mark.parametrize(
+    "word,parts",
+    [
+        ("arbeidsinkludering", ("arbeid", "inkludering")),
+        ("leksehjelp", ("lekse", "hjelp")),
+        ("velferdsteknologi", ("velferd", "teknologi")),
+        ("arbeid", ("arbeid",)),
+        ("barne-og-ungdomsarbeid", ("barne", "og", "ungdomsarbeid")),
+    ],
+)
 def test_compounds_are_split(analyzer: NorwegianAnalyzer, word: str, parts: tuple) -> None:
     assert analyzer.split_compound(word) == parts
 
@@ -43,8 +46,10 @@ def test_sentences_and_hash() -> None:
 def test_thin_profiles_get_advice_not_refusal() -> None:
     assert len(profile_warnings("Hjelp til eldre.", kind="need")) == 2
     assert "målgruppe" in " ".join(profile_warnings("Vi trenger noe.", kind="need"))
-    good = ("Vi trenger arbeidstrening for unge voksne i bydelen som har falt ut av skolen, "
-            "med tett oppfølging av en fast veileder i et ekte arbeidsmiljø.")
+    good = (
+        "Vi trenger arbeidstrening for unge voksne i bydelen som har falt ut av skolen, "
+        "med tett oppfølging av en fast veileder i et ekte arbeidsmiljø."
+    )
     assert profile_warnings(good, kind="need") == []
     offer = "Vi tilbyr besøksvenner."
     assert "kort" in profile_warnings(offer, kind="offer")[0]

@@ -10,21 +10,20 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from models.db import create_db_engine, current_revision, session_scope, upgrade
-from models.importing import (
-    ImportValidationError,
-    classify_organisation,
-    import_rows,
-    place_of,
-    read_rows,
-)
+from models.importing import ImportValidationError, import_rows, read_rows
+from models.organisations import classify_organisation, place_of
 from models.tables import Challenge, Contact, Entrepreneur, Organisation, Proposal, ReviewEvent
 
 REPO = Path(__file__).resolve().parents[2]
 
 GOOD_ENTREPRENEUR = {
-    "id": "se-test", "name": "Testbedriften AS", "org_nr": "974760673",
-    "description": "Vi gir arbeidstrening til unge voksne.", "themes": ["arbeidsinkludering"],
-    "service_areas": ["Oslo"], "language": "nb",
+    "id": "se-test",
+    "name": "Testbedriften AS",
+    "org_nr": "974760673",
+    "description": "Vi gir arbeidstrening til unge voksne.",
+    "themes": ["arbeidsinkludering"],
+    "service_areas": ["Oslo"],
+    "language": "nb",
 }
 
 
@@ -48,8 +47,18 @@ def test_migrations_reach_head_and_are_idempotent(engine) -> None:
     assert current_revision(engine) == _head()
     upgrade(engine)  # second run is a no-op
     tables = set(sa.inspect(engine).get_table_names())
-    assert {"organisation", "contact", "entrepreneur", "challenge", "proposal", "reviewevent",
-            "conference", "participant", "meeting", "embeddingcache"} <= tables
+    assert {
+        "organisation",
+        "contact",
+        "entrepreneur",
+        "challenge",
+        "proposal",
+        "reviewevent",
+        "conference",
+        "participant",
+        "meeting",
+        "embeddingcache",
+    } <= tables
 
 
 def test_migrations_go_down_and_up_again(engine) -> None:
@@ -76,8 +85,9 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
 def test_foreign_keys_are_enforced(engine) -> None:
     with pytest.raises(sa.exc.IntegrityError):
         with session_scope(engine) as session:
-            session.add(Challenge(external_id="x", organisation_id=9999, title="t",
-                                  description="d"))
+            session.add(
+                Challenge(external_id="x", organisation_id=9999, title="t", description="d")
+            )
 
 
 def test_round_trip_with_lists_and_timestamps(engine) -> None:
@@ -120,8 +130,14 @@ def test_bad_file_is_refused_whole_with_every_error(engine) -> None:
         with session_scope(engine) as session:
             import_rows(session, "entrepreneurs", rows)
     found = {(e.row, e.field) for e in info.value.errors}
-    assert {(2, "org_nr"), (3, "themes"), (3, "description"), (4, "language"), (4, "farge"),
-            (4, "id")} <= found
+    assert {
+        (2, "org_nr"),
+        (3, "themes"),
+        (3, "description"),
+        (4, "language"),
+        (4, "farge"),
+        (4, "id"),
+    } <= found
     assert all(str(e).startswith("rad ") for e in info.value.errors)
     with session_scope(engine) as session:
         assert session.exec(select(Entrepreneur)).all() == []
@@ -129,14 +145,34 @@ def test_bad_file_is_refused_whole_with_every_error(engine) -> None:
 
 def test_challenge_import_creates_organisations_with_kind_and_parent(engine) -> None:
     rows = [
-        {"id": "c1", "organisation": "Bydel Grorud", "title": "Arbeidstrening",
-         "description": "Unge trenger jobb.", "themes": "arbeidsinkludering;barn-og-unge",
-         "language": "nb", "contact_name": "Kari Nordby", "contact_email": "kari@example.no"},
-        {"id": "c2", "organisation": "Asker kommune", "title": "Eldre",
-         "description": "Eldre trenger hjelp.", "themes": ["eldre"], "language": "nb",
-         "deadline": "2027-03-01", "status": "draft"},
-        {"id": "c3", "organisation": "Bymiljøetaten", "title": "Søppel",
-         "description": "For mye søppel.", "themes": ["miljø-og-klima"], "language": "nb"},
+        {
+            "id": "c1",
+            "organisation": "Bydel Grorud",
+            "title": "Arbeidstrening",
+            "description": "Unge trenger jobb.",
+            "themes": "arbeidsinkludering;barn-og-unge",
+            "language": "nb",
+            "contact_name": "Kari Nordby",
+            "contact_email": "kari@example.no",
+        },
+        {
+            "id": "c2",
+            "organisation": "Asker kommune",
+            "title": "Eldre",
+            "description": "Eldre trenger hjelp.",
+            "themes": ["eldre"],
+            "language": "nb",
+            "deadline": "2027-03-01",
+            "status": "draft",
+        },
+        {
+            "id": "c3",
+            "organisation": "Bymiljøetaten",
+            "title": "Søppel",
+            "description": "For mye søppel.",
+            "themes": ["miljø-og-klima"],
+            "language": "nb",
+        },
     ]
     with session_scope(engine) as session:
         import_rows(session, "challenges", rows)
@@ -160,18 +196,37 @@ def test_challenge_import_creates_organisations_with_kind_and_parent(engine) -> 
 def test_proposal_and_audit_rows(engine) -> None:
     with session_scope(engine) as session:
         import_rows(session, "entrepreneurs", [GOOD_ENTREPRENEUR])
-        import_rows(session, "challenges", [{
-            "id": "c1", "organisation": "Bydel Alna", "title": "t", "description": "d",
-            "themes": ["eldre"], "language": "nb"}])
+        import_rows(
+            session,
+            "challenges",
+            [
+                {
+                    "id": "c1",
+                    "organisation": "Bydel Alna",
+                    "title": "t",
+                    "description": "d",
+                    "themes": ["eldre"],
+                    "language": "nb",
+                }
+            ],
+        )
     with session_scope(engine) as session:
         e = session.exec(select(Entrepreneur)).one()
         c = session.exec(select(Challenge)).one()
-        p = Proposal(challenge_id=c.id, entrepreneur_id=e.id, score=0.8,
-                     features={"similarity": 0.5}, explanation={"summary": "Felles temaer"})
+        p = Proposal(
+            challenge_id=c.id,
+            entrepreneur_id=e.id,
+            score=0.8,
+            features={"similarity": 0.5},
+            explanation={"summary": "Felles temaer"},
+        )
         session.add(p)
         session.flush()
-        session.add(ReviewEvent(proposal_id=p.id, actor="system", action="propose",
-                                to_status="proposed", score=0.8))
+        session.add(
+            ReviewEvent(
+                proposal_id=p.id, actor="system", action="propose", to_status="proposed", score=0.8
+            )
+        )
     with pytest.raises(sa.exc.IntegrityError):  # one proposal per pair
         with session_scope(engine) as session:
             session.add(Proposal(challenge_id=c.id, entrepreneur_id=e.id, score=0.1))
@@ -186,8 +241,7 @@ def test_demo_data_imports_cleanly(engine) -> None:
         assert len(session.exec(select(Entrepreneur)).all()) >= 30
         opened = session.exec(select(Challenge).where(Challenge.status == "open")).all()
         assert len(opened) >= 25
-        bydeler = {o.name for o in session.exec(select(Organisation))
-                   if o.kind == "bydel"}
+        bydeler = {o.name for o in session.exec(select(Organisation)) if o.kind == "bydel"}
         assert len(bydeler) >= 12
 
 
@@ -197,8 +251,9 @@ def test_csv_and_json_read_the_same(tmp_path: Path) -> None:
     csv_path = tmp_path / "e.csv"
     header = list(GOOD_ENTREPRENEUR)
     values = [";".join(v) if isinstance(v, list) else v for v in GOOD_ENTREPRENEUR.values()]
-    csv_path.write_text(",".join(header) + "\n" + ",".join(f'"{v}"' for v in values) + "\n",
-                        encoding="utf-8")
+    csv_path.write_text(
+        ",".join(header) + "\n" + ",".join(f'"{v}"' for v in values) + "\n", encoding="utf-8"
+    )
     from models.importing import validate_rows
 
     a = validate_rows("entrepreneurs", read_rows(js))
@@ -206,14 +261,18 @@ def test_csv_and_json_read_the_same(tmp_path: Path) -> None:
     assert a == b
 
 
-@pytest.mark.parametrize("content,suffix,reason", [
-    ("{not json", ".json", "ugyldig JSON"),
-    ('{"a": 1}', ".json", "liste av objekter"),
-    ("x", ".xml", "ukjent filtype"),
-    ("[]", ".json", "ingen rader"),
-])
-def test_unreadable_files_are_explained(tmp_path: Path, content: str, suffix: str,
-                                        reason: str) -> None:
+@pytest.mark.parametrize(
+    "content,suffix,reason",
+    [
+        ("{not json", ".json", "ugyldig JSON"),
+        ('{"a": 1}', ".json", "liste av objekter"),
+        ("x", ".xml", "ukjent filtype"),
+        ("[]", ".json", "ingen rader"),
+    ],
+)
+def test_unreadable_files_are_explained(
+    tmp_path: Path, content: str, suffix: str, reason: str
+) -> None:
     from models.importing import validate_rows
 
     path = tmp_path / f"f{suffix}"

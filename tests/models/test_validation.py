@@ -9,11 +9,14 @@ def test_real_org_numbers_pass_mod11(nr: str) -> None:
     assert org_nr_problem(nr) is None
 
 
-@pytest.mark.parametrize("nr,reason", [
-    ("974760674", "kontrollsifferet"),
-    ("12345678", "9 siffer"),
-    ("abcdefghi", "9 siffer"),
-])
+@pytest.mark.parametrize(
+    "nr,reason",
+    [
+        ("974760674", "kontrollsifferet"),
+        ("12345678", "9 siffer"),
+        ("abcdefghi", "9 siffer"),
+    ],
+)
 def test_bad_org_numbers_are_explained(nr: str, reason: str) -> None:
     problem = org_nr_problem(nr)
     assert problem is not None and reason in problem
@@ -43,13 +46,21 @@ def test_control_characters_are_refused_in_text_and_lists(bad: str) -> None:
     from models.importing import ImportValidationError, validate_rows
     from models.validation import CONTROL_PROBLEM
 
-    row = {"id": "se-test", "name": f"Test{bad}AS", "org_nr": "923804668",
-           "description": "Vi lager mat.\tMed\nlinjeskift og tabulator er det tekst.",
-           "themes": ["eldre"], "service_areas": [f"Oslo{bad}"], "language": "nb"}
+    row = {
+        "id": "se-test",
+        "name": f"Test{bad}AS",
+        "org_nr": "923804668",
+        "description": "Vi lager mat.\tMed\nlinjeskift og tabulator er det tekst.",
+        "themes": ["eldre"],
+        "service_areas": [f"Oslo{bad}"],
+        "language": "nb",
+    }
     with pytest.raises(ImportValidationError) as caught:
         validate_rows("entrepreneurs", [row])
     assert {(e.field, e.reason) for e in caught.value.errors} == {
-        ("name", CONTROL_PROBLEM), ("service_areas", CONTROL_PROBLEM)}
+        ("name", CONTROL_PROBLEM),
+        ("service_areas", CONTROL_PROBLEM),
+    }
     # tab and line breaks are text
     clean = {**row, "name": "Test AS", "service_areas": ["Oslo"]}
     assert validate_rows("entrepreneurs", [clean])[0]["description"].startswith("Vi lager mat.")
@@ -61,8 +72,14 @@ def test_a_required_text_of_invisible_characters_is_missing(invisible: str) -> N
     from models.validation import INVISIBLE_PROBLEM, visible
 
     assert not visible(invisible) and visible(f"Ø{invisible}")
-    row = {"id": "ch-test", "organisation": "Bydel Alna", "title": invisible,
-           "description": "Eldre trenger selskap.", "themes": ["eldre"], "language": "nb"}
+    row = {
+        "id": "ch-test",
+        "organisation": "Bydel Alna",
+        "title": invisible,
+        "description": "Eldre trenger selskap.",
+        "themes": ["eldre"],
+        "language": "nb",
+    }
     with pytest.raises(ImportValidationError) as caught:
         validate_rows("challenges", [row])
     assert {(e.field, e.reason) for e in caught.value.errors} == {("title", INVISIBLE_PROBLEM)}

@@ -17,8 +17,9 @@ from models.importing import ImportValidationError, validate_rows
 from models.validation import org_nr_problem, with_check_digit
 from tests.conftest import examples
 
-FAST = settings(max_examples=examples(60), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 NORWEGIAN = st.text(
     alphabet=st.sampled_from(string.ascii_letters + "æøåÆØÅéü -.,!?\n\t0123456789'«»–"),
     max_size=300,
@@ -27,6 +28,7 @@ ANY_TEXT = st.one_of(NORWEGIAN, st.text(max_size=200))
 
 
 # -- import ------------------------------------------------------------------------------------
+
 
 @FAST
 @given(st.text(alphabet="0123456789", min_size=8, max_size=8))
@@ -47,8 +49,22 @@ JSONISH: st.SearchStrategy[Any] = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
     max_leaves=8,
 )
-FIELDS = ["id", "name", "org_nr", "description", "themes", "service_areas", "language",
-          "title", "organisation", "email", "fields", "capacity", "deadline", "target_groups"]
+FIELDS = [
+    "id",
+    "name",
+    "org_nr",
+    "description",
+    "themes",
+    "service_areas",
+    "language",
+    "title",
+    "organisation",
+    "email",
+    "fields",
+    "capacity",
+    "deadline",
+    "target_groups",
+]
 
 
 @FAST
@@ -70,6 +86,7 @@ def test_import_validation_never_crashes(kind: str, rows: list[dict[str, Any]]) 
 
 # -- text --------------------------------------------------------------------------------------
 
+
 @FAST
 @given(ANY_TEXT)
 def test_text_pipeline_is_stable(text: str) -> None:
@@ -85,21 +102,30 @@ def test_text_pipeline_is_stable(text: str) -> None:
 
 # -- scheduler ---------------------------------------------------------------------------------
 
+
 @st.composite
 def instances(draw: st.DrawFn) -> Instance:
     n_m, n_e = draw(st.integers(1, 7)), draw(st.integers(1, 6))
     slots, tables = draw(st.integers(1, 5)), draw(st.integers(1, 4))
     slot = st.integers(1, slots)
     municipal = [
-        Person(f"m{i}", f"Ansatt {i}", f"Org {draw(st.integers(0, 2))}",
-               max_meetings=draw(st.integers(1, slots)),
-               unavailable=frozenset(draw(st.lists(slot, max_size=slots - 1))))
+        Person(
+            f"m{i}",
+            f"Ansatt {i}",
+            f"Org {draw(st.integers(0, 2))}",
+            max_meetings=draw(st.integers(1, slots)),
+            unavailable=frozenset(draw(st.lists(slot, max_size=slots - 1))),
+        )
         for i in range(n_m)
     ]
     entrepreneurs = [
-        Person(f"e{j}", f"Entreprenør {j}", max_meetings=draw(st.none() | st.integers(1, slots)),
-               min_meetings=draw(st.integers(0, 2)),
-               unavailable=frozenset(draw(st.lists(slot, max_size=slots - 1))))
+        Person(
+            f"e{j}",
+            f"Entreprenør {j}",
+            max_meetings=draw(st.none() | st.integers(1, slots)),
+            min_meetings=draw(st.integers(0, 2)),
+            unavailable=frozenset(draw(st.lists(slot, max_size=slots - 1))),
+        )
         for j in range(n_e)
     ]
     seed = draw(st.integers(0, 2**16))
@@ -107,9 +133,16 @@ def instances(draw: st.DrawFn) -> Instance:
     pair = st.tuples(st.integers(0, n_m - 1), st.integers(0, n_e - 1))
     avoid = set(draw(st.lists(pair, max_size=3)))
     want = set(draw(st.lists(pair, max_size=2))) - avoid
-    return Instance(municipal=municipal, entrepreneurs=entrepreneurs, affinity=affinity,
-                    slots=slots, tables=tables, avoid=avoid, want=want,
-                    max_per_organisation=draw(st.none() | st.integers(1, 2)))
+    return Instance(
+        municipal=municipal,
+        entrepreneurs=entrepreneurs,
+        affinity=affinity,
+        slots=slots,
+        tables=tables,
+        avoid=avoid,
+        want=want,
+        max_per_organisation=draw(st.none() | st.integers(1, 2)),
+    )
 
 
 @settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])

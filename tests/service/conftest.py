@@ -21,11 +21,17 @@ def generated_entrepreneurs(n: int, prefix: str = "gen") -> list[dict]:
         while nr is None:
             nr = with_check_digit(f"{91000000 + k:08d}")
             k += 7919
-        out.append({
-            "id": f"{prefix}-{i}", "name": f"{b['name']} avdeling {i}", "org_nr": nr,
-            "description": f"{b['description']} Avdeling nummer {i} har egne folk.",
-            "themes": b["themes"], "service_areas": b["service_areas"], "language": "nb",
-        })
+        out.append(
+            {
+                "id": f"{prefix}-{i}",
+                "name": f"{b['name']} avdeling {i}",
+                "org_nr": nr,
+                "description": f"{b['description']} Avdeling nummer {i} har egne folk.",
+                "themes": b["themes"],
+                "service_areas": b["service_areas"],
+                "language": "nb",
+            }
+        )
     return out
 
 
@@ -33,8 +39,9 @@ def generated_entrepreneurs(n: int, prefix: str = "gen") -> list[dict]:
 def gen_file(tmp_path: Path):
     def make(n: int, prefix: str = "gen") -> Path:
         path = tmp_path / f"{prefix}-{n}.json"
-        path.write_text(json.dumps(generated_entrepreneurs(n, prefix), ensure_ascii=False),
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps(generated_entrepreneurs(n, prefix), ensure_ascii=False), encoding="utf-8"
+        )
         return path
 
     return make

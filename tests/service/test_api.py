@@ -19,8 +19,8 @@ from models.tables import Challenge, Contact, Organisation
 from models.vocabulary import THEMES
 from service.app import create_app
 from service.config import Settings
-from service.matching import sync_engine
 from service.runtime import open_runtime
+from service.search import sync_engine
 from service.security import create_user, issue_token
 from tests.conftest import demo_runtime
 
@@ -60,7 +60,8 @@ def test_challenges_are_paginated_and_filtered(client: TestClient) -> None:
     bad = client.get("/api/v1/challenges", params={"theme": "gamle"})
     assert bad.status_code == 422
     assert bad.json()["detail"] == [
-        {"felt": "query.theme", "feil": "ukjent tema «gamle»; gyldige: " + ", ".join(THEMES)}]
+        {"felt": "query.theme", "feil": "ukjent tema «gamle»; gyldige: " + ", ".join(THEMES)}
+    ]
 
 
 def test_suggestions_are_ranked_and_explained(client: TestClient) -> None:
@@ -83,8 +84,10 @@ def test_entrepreneurs_and_discovery_show_named_contacts(client: TestClient) -> 
     assert ents and all("Steinkjer" in e["service_areas"] for e in ents)
     eid = next(e["id"] for e in ents if e["external_id"] == "se-minnekafe")
     assert "contact_id" not in client.get(f"/api/v1/entrepreneurs/{eid}").json()
-    assert "contact" not in client.get(f"/api/v1/entrepreneurs/{eid}",
-                                       headers={"Authorization": ""}).json()
+    assert (
+        "contact"
+        not in client.get(f"/api/v1/entrepreneurs/{eid}", headers={"Authorization": ""}).json()
+    )
     found = client.get(f"/api/v1/entrepreneurs/{eid}/challenges").json()
     top = found["challenges"][0]
     assert top["challenge"]["external_id"] == "ch-steinkjer-demens"
@@ -98,7 +101,8 @@ def test_entrepreneurs_and_discovery_show_named_contacts(client: TestClient) -> 
         answer = client.get(f"/api/v1/entrepreneurs/{padded}")
         assert answer.status_code == 422, padded
         assert answer.json()["detail"] == [
-            {"felt": "path.entrepreneur_id", "feil": "må være et heltall"}]
+            {"felt": "path.entrepreneur_id", "feil": "må være et heltall"}
+        ]
 
 
 def test_suggestion_requests_do_not_embed(client: TestClient, monkeypatch) -> None:
@@ -118,12 +122,22 @@ def test_index_written_by_another_process_is_picked_up(client: TestClient) -> No
     rt = client.app.state.runtime  # type: ignore[attr-defined]
     other = open_runtime(Settings(home=rt.settings.home))
     with session_scope(other.engine) as session:
-        import_rows(session, "entrepreneurs", [{
-            "id": "se-ny", "name": "Demensvenner Steinkjer SA", "org_nr": "974760673",
-            "description": "Møteplass og aktiviteter for personer med demens og pårørende i "
-                           "Steinkjer, med musikk og turer.",
-            "themes": ["eldre", "helse-og-rus"], "service_areas": ["Steinkjer"],
-            "language": "nb"}])
+        import_rows(
+            session,
+            "entrepreneurs",
+            [
+                {
+                    "id": "se-ny",
+                    "name": "Demensvenner Steinkjer SA",
+                    "org_nr": "974760673",
+                    "description": "Møteplass og aktiviteter for personer med demens og "
+                    "pårørende i Steinkjer, med musikk og turer.",
+                    "themes": ["eldre", "helse-og-rus"],
+                    "service_areas": ["Steinkjer"],
+                    "language": "nb",
+                }
+            ],
+        )
     sync_engine(other.engine, other.store)
     cid = _challenge_id(client, "ch-steinkjer-demens")
     body = client.get(f"/api/v1/challenges/{cid}/suggestions").json()
@@ -144,9 +158,15 @@ def test_served_by_uvicorn_over_a_real_socket(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(BROBYGGER), "serve", "--port", str(port)], env=cli_env(tmp_path),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(BROBYGGER), "serve", "--port", str(port)],
+        env=cli_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
+
         def up() -> bool:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
@@ -190,20 +210,24 @@ NAMES = ["Kari Nordmann\u0085", " Kari Nordmann", "Kari Nordmann\n", "\u2028Kari
 
 
 @pytest.mark.parametrize("case", range(len(NAMES)), ids=[ascii(n) for n in NAMES])
-def test_a_contact_name_with_surrounding_whitespace_is_saved_trimmed(admin: TestClient,
-                                                                      case: int) -> None:
+def test_a_contact_name_with_surrounding_whitespace_is_saved_trimmed(
+    admin: TestClient, case: int
+) -> None:
     """U+0085 (NEL), U+2028 and other whitespace around a name are trimmed like an import
     row; the answer is the saved row (by its id), not a search for the name that was sent."""
     name = NAMES[case]
     org = _organisation(admin, f"Kontaktetaten {case}")
-    r = admin.post("/api/v1/contacts", json={"organisation": org["name"], "name": name,
-                                             "fields": ["eldre"]})
+    r = admin.post(
+        "/api/v1/contacts", json={"organisation": org["name"], "name": name, "fields": ["eldre"]}
+    )
     assert r.status_code == 201, r.text
     saved = r.json()
     assert saved["name"] == "Kari Nordmann" and saved["organisation"] == org["name"]
     assert [c["name"] for c in _contacts_of(admin, org["name"])] == ["Kari Nordmann"]
-    r = admin.put(f"/api/v1/contacts/{saved['id']}",
-                  json={"organisation": org["name"], "name": name, "role": "Rådgiver"})
+    r = admin.put(
+        f"/api/v1/contacts/{saved['id']}",
+        json={"organisation": org["name"], "name": name, "role": "Rådgiver"},
+    )
     assert r.status_code == 200 and r.json()["id"] == saved["id"]
     assert r.json()["role"] == "Rådgiver"
 
@@ -212,17 +236,28 @@ def test_saving_a_contact_changes_that_contact_and_no_namesake(admin: TestClient
     """Two organisations each have a «Per Navnesen»; saving the older one again (an upsert by
     name within its organisation) marks that one away, not the newest person of that name."""
     one, two = _organisation(admin, "Navneetaten én"), _organisation(admin, "Navneetaten to")
-    first = admin.post("/api/v1/contacts", json={
-        "organisation": one["name"], "name": "Per Navnesen", "email": "per.en@example.no"}).json()
+    first = admin.post(
+        "/api/v1/contacts",
+        json={"organisation": one["name"], "name": "Per Navnesen", "email": "per.en@example.no"},
+    ).json()
     admin.post("/api/v1/contacts", json={"organisation": two["name"], "name": "Per Navnesen"})
-    r = admin.post("/api/v1/contacts", json={"organisation": one["name"], "name": "Per Navnesen",
-                                             "email": "per.en@example.no", "away": True})
+    r = admin.post(
+        "/api/v1/contacts",
+        json={
+            "organisation": one["name"],
+            "name": "Per Navnesen",
+            "email": "per.en@example.no",
+            "away": True,
+        },
+    )
     assert r.status_code == 201 and r.json()["id"] == first["id"]
     assert r.json()["organisation"] == one["name"] and r.json()["away"] is True
     rt = admin.app.state.runtime  # type: ignore[attr-defined]
     with session_scope(rt.engine) as session:
-        away = {c.organisation_id: c.away for c in session.exec(
-            select(Contact).where(Contact.name == "Per Navnesen"))}
+        away = {
+            c.organisation_id: c.away
+            for c in session.exec(select(Contact).where(Contact.name == "Per Navnesen"))
+        }
     assert away == {one["id"]: True, two["id"]: False}
 
 
@@ -237,8 +272,10 @@ def test_an_organisation_name_that_is_taken_is_409(admin: TestClient) -> None:
     names = [o["name"] for o in admin.get("/api/v1/organisations").json()]
     assert names.count("Konfliktetaten A") == 1 and "Konfliktetaten B" in names
     # renaming to its own name, or to a free one, is fine
-    assert admin.put(f"/api/v1/organisations/{a['id']}", json={"name": "Konfliktetaten A"}
-                     ).status_code == 200
+    assert (
+        admin.put(f"/api/v1/organisations/{a['id']}", json={"name": "Konfliktetaten A"}).status_code
+        == 200
+    )
     r = admin.put(f"/api/v1/organisations/{b['id']}", json={"name": " Konfliktetaten C "})
     assert r.status_code == 200 and r.json()["name"] == "Konfliktetaten C"
     r = admin.put(f"/api/v1/organisations/{b['id']}", json={"name": " "})
@@ -250,28 +287,40 @@ def test_an_organisation_cannot_lie_below_itself(admin: TestClient) -> None:
     top = _organisation(admin, "Toppenheten")
     below = _organisation(admin, "Underenheten", parent="Toppenheten")
     assert below["parent"] == "Toppenheten"
-    r = admin.put(f"/api/v1/organisations/{top['id']}",
-                  json={"name": "Toppenheten", "parent": "Underenheten"})
+    r = admin.put(
+        f"/api/v1/organisations/{top['id']}", json={"name": "Toppenheten", "parent": "Underenheten"}
+    )
     assert r.status_code == 422
     assert r.json()["detail"] == [
-        {"felt": "parent", "feil": "«Underenheten» hører selv til denne organisasjonen"}]
-    r = admin.put(f"/api/v1/organisations/{top['id']}",
-                  json={"name": "Toppenheten", "parent": "Toppenheten"})
+        {"felt": "parent", "feil": "«Underenheten» hører selv til denne organisasjonen"}
+    ]
+    r = admin.put(
+        f"/api/v1/organisations/{top['id']}", json={"name": "Toppenheten", "parent": "Toppenheten"}
+    )
     assert r.status_code == 422
     orgs = {o["name"]: o for o in admin.get("/api/v1/organisations").json()}
     assert orgs["Toppenheten"]["parent"] is None and orgs["Underenheten"]["parent"] == "Toppenheten"
 
 
 def test_a_new_need_or_profile_never_overwrites_one_with_the_same_cleaned_id(
-        admin: TestClient) -> None:
+    admin: TestClient,
+) -> None:
     """The id is trimmed like an import row: «ch-x\\u0085» is «ch-x». Creating with the id of
     an existing record is 409 (before, it overwrote that record, or answered 500)."""
     before = admin.get("/api/v1/challenges", params={"limit": 100}).json()["items"]
     grorud = next(c for c in before if c["external_id"] == "ch-grorud-arbeidstrening")
-    body = {"organisation": "Bydel Grorud", "title": "Kapret", "description": "Overskrevet.",
-            "themes": ["eldre"], "propose": False}
-    for ext in ("ch-grorud-arbeidstrening", "ch-grorud-arbeidstrening\u0085",
-                " ch-grorud-arbeidstrening"):
+    body = {
+        "organisation": "Bydel Grorud",
+        "title": "Kapret",
+        "description": "Overskrevet.",
+        "themes": ["eldre"],
+        "propose": False,
+    }
+    for ext in (
+        "ch-grorud-arbeidstrening",
+        "ch-grorud-arbeidstrening\u0085",
+        " ch-grorud-arbeidstrening",
+    ):
         r = admin.post("/api/v1/challenges", json={**body, "id": ext})
         assert r.status_code == 409, (ext, r.text)
         assert r.json() == {"detail": "Et behov med id «ch-grorud-arbeidstrening» finnes allerede."}
@@ -279,14 +328,22 @@ def test_a_new_need_or_profile_never_overwrites_one_with_the_same_cleaned_id(
     r = admin.post("/api/v1/challenges", json={**body, "id": "ch-nytt-behov\u0085"})
     assert r.status_code == 201, r.text
     assert r.json()["challenge"]["external_id"] == "ch-nytt-behov"
-    profile = {"name": "Kopi AS", "org_nr": "974760673", "description": "Kopi.",
-               "themes": ["eldre"], "service_areas": ["Oslo"]}
-    r = admin.post("/api/v1/entrepreneurs", params={"external_id": "se-jobbverkstedet\u0085"},
-                   json=profile)
+    profile = {
+        "name": "Kopi AS",
+        "org_nr": "974760673",
+        "description": "Kopi.",
+        "themes": ["eldre"],
+        "service_areas": ["Oslo"],
+    }
+    r = admin.post(
+        "/api/v1/entrepreneurs", params={"external_id": "se-jobbverkstedet\u0085"}, json=profile
+    )
     assert r.status_code == 409, r.text
     assert "se-jobbverkstedet" in r.json()["detail"]
-    names = {e["external_id"]: e["name"] for e in admin.get(
-        "/api/v1/entrepreneurs", params={"limit": 100}).json()["items"]}
+    names = {
+        e["external_id"]: e["name"]
+        for e in admin.get("/api/v1/entrepreneurs", params={"limit": 100}).json()["items"]
+    }
     assert names["se-jobbverkstedet"] == "Jobbverkstedet Grorud AS"
 
 
@@ -331,7 +388,8 @@ def test_an_organisation_name_taken_at_the_same_moment_is_409(empty_api) -> None
     client, rt = empty_api
     name = "Samarbeidsrådet"
     with written_at_the_same_moment(
-        rt.engine, lambda: Organisation(name=name, kind="annet"),
+        rt.engine,
+        lambda: Organisation(name=name, kind="annet"),
         lambda row: isinstance(row, Organisation) and row.name == name,
     ) as happened:
         r = client.post("/api/v1/organisations", json={"name": name, "kommunenummer": "0301"})
@@ -357,13 +415,23 @@ def test_a_unique_rule_broken_past_the_checks_is_409_and_rolled_back(empty_api) 
     with written_at_the_same_moment(
         rt.engine, other, lambda row: isinstance(row, Challenge) and row.external_id == ext
     ) as happened:
-        r = client.post("/api/v1/challenges", json={
-            "id": ext, "organisation": "Bydel Grorud", "title": "Samtidig",
-            "description": "To forespørsler samtidig.", "themes": ["eldre"],
-            "contact_name": "Nina Ny", "propose": False})
+        r = client.post(
+            "/api/v1/challenges",
+            json={
+                "id": ext,
+                "organisation": "Bydel Grorud",
+                "title": "Samtidig",
+                "description": "To forespørsler samtidig.",
+                "themes": ["eldre"],
+                "contact_name": "Nina Ny",
+                "propose": False,
+            },
+        )
     assert happened and r.status_code == 409, r.text
-    assert r.json() == {"detail": "Det finnes allerede et behov med denne id-en. Ingenting ble "
-                                  "lagret; last inn på nytt og prøv igjen."}
+    assert r.json() == {
+        "detail": "Det finnes allerede et behov med denne id-en. Ingenting ble "
+        "lagret; last inn på nytt og prøv igjen."
+    }
     with session_scope(rt.engine) as session:
         assert [c.title for c in session.exec(select(Challenge))] == ["Først"]
         assert session.exec(select(Contact)).all() == []
@@ -407,11 +475,17 @@ def test_openapi_links_point_at_operations_inputs_and_fields_that_exist(client) 
                     target = schema["paths"][target_path][target_method]
                     params = {p["name"] for p in target.get("parameters", [])}
                     assert set(link.get("parameters", {})) <= params, (path, name)
-                    fields = resolve(target.get("requestBody", {}).get("content", {}).get(
-                        "application/json", {}).get("schema", {})).get("properties", {})
+                    fields = resolve(
+                        target.get("requestBody", {})
+                        .get("content", {})
+                        .get("application/json", {})
+                        .get("schema", {})
+                    ).get("properties", {})
                     assert set(link.get("requestBody", {})) <= set(fields), (path, name)
-                    for expression in [*link.get("parameters", {}).values(),
-                                       *link.get("requestBody", {}).values()]:
+                    for expression in [
+                        *link.get("parameters", {}).values(),
+                        *link.get("requestBody", {}).values(),
+                    ]:
                         pointer = expression.removeprefix("$response.body#")
                         assert field_of(body, pointer), (method, path, status, name, expression)
     assert found >= 25

@@ -12,7 +12,7 @@ from models.db import session_scope
 from models.tables import Challenge, Entrepreneur, Proposal
 from service.app import create_app
 from service.config import Settings
-from service.ranker import save_proposals
+from service.proposals import save_proposals
 from service.security import create_user, issue_token
 from tests.conftest import demo_runtime
 
@@ -25,51 +25,78 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     rt = demo_runtime(Settings(home=home))
     tokens: dict[str, str] = {}
     with session_scope(rt.engine) as session:
-        extra = {"municipal": {"organisation": "Bydel Grorud"},
-                 "entrepreneur": {"entrepreneur": "se-jobbverkstedet"}}
+        extra = {
+            "municipal": {"organisation": "Bydel Grorud"},
+            "entrepreneur": {"entrepreneur": "se-jobbverkstedet"},
+        }
         for role in ROLES[1:]:
-            user = create_user(session, email=f"{role}@test.no", role=role,
-                               **extra.get(role, {}))
+            user = create_user(session, email=f"{role}@test.no", role=role, **extra.get(role, {}))
             tokens[role] = issue_token(session, user)
-        own = session.exec(select(Challenge).where(
-            Challenge.external_id == "ch-grorud-arbeidstrening")).one()
-        other = session.exec(select(Challenge).where(
-            Challenge.external_id == "ch-asker-praktisk-hjelp")).one()
-        me = session.exec(select(Entrepreneur).where(
-            Entrepreneur.external_id == "se-jobbverkstedet")).one()
-        someone = session.exec(select(Entrepreneur).where(
-            Entrepreneur.external_id == "se-husvennene")).one()
+        own = session.exec(
+            select(Challenge).where(Challenge.external_id == "ch-grorud-arbeidstrening")
+        ).one()
+        other = session.exec(
+            select(Challenge).where(Challenge.external_id == "ch-asker-praktisk-hjelp")
+        ).one()
+        me = session.exec(
+            select(Entrepreneur).where(Entrepreneur.external_id == "se-jobbverkstedet")
+        ).one()
+        someone = session.exec(
+            select(Entrepreneur).where(Entrepreneur.external_id == "se-husvennene")
+        ).one()
         from service.matching import suggest
 
         save_proposals(session, own, suggest(session, rt.store, own, limit=3))
         proposal = session.exec(select(Proposal).where(Proposal.challenge_id == own.id)).first()
         from models.tables import Contact, Organisation
 
-        own_org = session.exec(select(Organisation).where(
-            Organisation.name == "Bydel Grorud")).one()
+        own_org = session.exec(
+            select(Organisation).where(Organisation.name == "Bydel Grorud")
+        ).one()
         other_contact = session.exec(select(Contact).where(Contact.name == "Liv Sandvik")).one()
-    ids = {"own": own.id, "other": other.id, "me": me.id, "someone": someone.id,
-           "proposal": proposal.id, "own_org": own_org.id, "other_contact": other_contact.id}
+    ids = {
+        "own": own.id,
+        "other": other.id,
+        "me": me.id,
+        "someone": someone.id,
+        "proposal": proposal.id,
+        "own_org": own_org.id,
+        "other_contact": other_contact.id,
+    }
     with TestClient(create_app(rt)) as client:
         yield client, tokens, ids
     rt.engine.dispose()
 
 
-def _call(client: TestClient, tokens: dict[str, str], role: str, method: str, path: str,
-          body: dict | None = None):
+def _call(
+    client: TestClient,
+    tokens: dict[str, str],
+    role: str,
+    method: str,
+    path: str,
+    body: dict | None = None,
+):
     headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "public" else {}
     return client.request(method, path, json=body, headers=headers)
 
 
-CHALLENGE_BODY = {"organisation": "Bydel Grorud", "title": "Sykkelreparasjon for ungdom",
-                  "description": "Vi trenger et sted der ungdom i bydelen kan lære å reparere "
-                                 "sykler og få arbeidstrening med en voksen veileder.",
-                  "themes": ["arbeidsinkludering", "barn-og-unge"], "language": "nb"}
-ENTREPRENEUR_BODY = {"name": "Jobbverkstedet Grorud AS", "org_nr": "974760673",
-                     "description": "Vi driver et sykkelverksted og en kantine på Grorud der "
-                                    "unge voksne får arbeidstrening med tett oppfølging.",
-                     "themes": ["arbeidsinkludering", "barn-og-unge"],
-                     "service_areas": ["Bydel Grorud"], "language": "nb"}
+CHALLENGE_BODY = {
+    "organisation": "Bydel Grorud",
+    "title": "Sykkelreparasjon for ungdom",
+    "description": "Vi trenger et sted der ungdom i bydelen kan lære å reparere "
+    "sykler og få arbeidstrening med en voksen veileder.",
+    "themes": ["arbeidsinkludering", "barn-og-unge"],
+    "language": "nb",
+}
+ENTREPRENEUR_BODY = {
+    "name": "Jobbverkstedet Grorud AS",
+    "org_nr": "974760673",
+    "description": "Vi driver et sykkelverksted og en kantine på Grorud der "
+    "unge voksne får arbeidstrening med tett oppfølging.",
+    "themes": ["arbeidsinkludering", "barn-og-unge"],
+    "service_areas": ["Bydel Grorud"],
+    "language": "nb",
+}
 ALL = set(ROLES)
 LOGGED_IN = ALL - {"public"}
 STAFF = {"admin", "reviewer", "municipal", "organiser"}
@@ -85,10 +112,18 @@ MATRIX = [
     ("GET", "/api/v1/challenges/{own}/suggestions", None, {"municipal", "reviewer", "admin"}),
     ("GET", "/api/v1/challenges/{other}/suggestions", None, {"reviewer", "admin"}),
     ("POST", "/api/v1/challenges/{own}/interest", None, {"entrepreneur"}),
-    ("POST", "/api/v1/challenges/{own}/proposals", {"entrepreneur_ids": ["{someone}"]},
-     {"municipal", "admin"}),
-    ("POST", "/api/v1/challenges/{other}/proposals", {"entrepreneur_ids": ["{someone}"]},
-     {"admin"}),
+    (
+        "POST",
+        "/api/v1/challenges/{own}/proposals",
+        {"entrepreneur_ids": ["{someone}"]},
+        {"municipal", "admin"},
+    ),
+    (
+        "POST",
+        "/api/v1/challenges/{other}/proposals",
+        {"entrepreneur_ids": ["{someone}"]},
+        {"admin"},
+    ),
     ("GET", "/api/v1/entrepreneurs", None, ALL),
     ("GET", "/api/v1/entrepreneurs/{someone}", None, ALL),
     ("PUT", "/api/v1/entrepreneurs/{me}", ENTREPRENEUR_BODY, {"entrepreneur", "admin"}),
@@ -100,10 +135,13 @@ MATRIX = [
     ("GET", "/api/v1/search?q=eldre&kind=entrepreneurs", None, STAFF),
     ("GET", "/api/v1/proposals", None, LOGGED_IN - {"organiser"}),
     # proposal 1 is about the entrepreneur user's own profile: data about them, so visible
-    ("GET", "/api/v1/proposals/{proposal}", None,
-     {"admin", "reviewer", "municipal", "entrepreneur"}),
-    ("POST", "/api/v1/proposals/{proposal}/transition", {"to_status": "agreement"},
-     {"reviewer"}),
+    (
+        "GET",
+        "/api/v1/proposals/{proposal}",
+        None,
+        {"admin", "reviewer", "municipal", "entrepreneur"},
+    ),
+    ("POST", "/api/v1/proposals/{proposal}/transition", {"to_status": "agreement"}, {"reviewer"}),
     ("GET", "/api/v1/proposals/{proposal}/events", None, {"admin", "reviewer", "municipal"}),
     ("GET", "/api/v1/audit", None, {"admin", "reviewer"}),
     ("GET", "/api/v1/rejection-reasons", None, ALL),
@@ -111,14 +149,33 @@ MATRIX = [
     ("GET", "/api/v1/pipeline", None, {"admin", "reviewer", "municipal"}),
     ("GET", "/api/v1/outcomes", None, {"admin", "reviewer", "municipal"}),
     ("POST", "/api/v1/proposals/{proposal}/outcome", {"outcome": "pilot"}, {"reviewer"}),
-    ("POST", "/api/v1/contacts", {"organisation": "Bydel Grorud", "name": "Ny Person",
-                                  "email": "ny.person@bgr.oslo.kommune.no"},
-     {"municipal", "admin"}),
-    ("POST", "/api/v1/contacts", {"organisation": "Asker kommune", "name": "Annen Person",
-                                  "email": "annen@asker.kommune.no"}, {"admin"}),
+    (
+        "POST",
+        "/api/v1/contacts",
+        {
+            "organisation": "Bydel Grorud",
+            "name": "Ny Person",
+            "email": "ny.person@bgr.oslo.kommune.no",
+        },
+        {"municipal", "admin"},
+    ),
+    (
+        "POST",
+        "/api/v1/contacts",
+        {
+            "organisation": "Asker kommune",
+            "name": "Annen Person",
+            "email": "annen@asker.kommune.no",
+        },
+        {"admin"},
+    ),
     ("POST", "/api/v1/organisations", {"name": "Testetaten"}, {"admin"}),
-    ("PUT", "/api/v1/organisations/{own_org}", {"name": "Bydel Grorud", "kommunenummer": "0301"},
-     {"admin"}),
+    (
+        "PUT",
+        "/api/v1/organisations/{own_org}",
+        {"name": "Bydel Grorud", "kommunenummer": "0301"},
+        {"admin"},
+    ),
     ("POST", "/api/v1/entrepreneurs", {**ENTREPRENEUR_BODY, "org_nr": "923609016"}, {"admin"}),
     ("DELETE", "/api/v1/contacts/{other_contact}", None, {"admin"}),
     ("DELETE", "/api/v1/challenges/{own}", None, {"municipal", "admin"}),  # 409: has proposals
@@ -128,10 +185,12 @@ MATRIX = [
 ]
 
 
-@pytest.mark.parametrize("method,path,body,allowed", MATRIX,
-                         ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
-def test_route_role_matrix(world, method: str, path: str, body: dict | None,
-                           allowed: set[str]) -> None:
+@pytest.mark.parametrize(
+    "method,path,body,allowed", MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX]
+)
+def test_route_role_matrix(
+    world, method: str, path: str, body: dict | None, allowed: set[str]
+) -> None:
     client, tokens, ids = world
     url = path.format(**ids)
     if body and "entrepreneur_ids" in body:  # placeholders for ids known only at run time
@@ -152,8 +211,12 @@ def test_route_role_matrix(world, method: str, path: str, body: dict | None,
 
 def test_contact_data_only_for_owner_and_staff(world) -> None:
     client, tokens, ids = world
-    for role, sees in (("public", False), ("entrepreneur", False), ("reviewer", True),
-                       ("municipal", True)):
+    for role, sees in (
+        ("public", False),
+        ("entrepreneur", False),
+        ("reviewer", True),
+        ("municipal", True),
+    ):
         body = _call(client, tokens, role, "GET", f"/api/v1/entrepreneurs/{ids['someone']}").json()
         assert ("contact" in body) is sees, role
     mine = _call(client, tokens, "entrepreneur", "GET", f"/api/v1/entrepreneurs/{ids['me']}")
@@ -186,10 +249,15 @@ def test_web_session_cookie_with_csrf(world) -> None:
 
     with session_scope(rt.engine) as session:
         create_user(session, email="Web@Test.no", role="reviewer", password="hemmelig-passord")
-    assert client.post("/api/v1/session", json={"email": "web@test.no",
-                                                "password": "feil"}).status_code == 401
-    r = client.post("/api/v1/session", json={"email": "web@test.no",
-                                             "password": "hemmelig-passord"})
+    assert (
+        client.post(
+            "/api/v1/session", json={"email": "web@test.no", "password": "feil"}
+        ).status_code
+        == 401
+    )
+    r = client.post(
+        "/api/v1/session", json={"email": "web@test.no", "password": "hemmelig-passord"}
+    )
     assert r.status_code == 200 and r.json()["role"] == "reviewer"
     csrf = r.json()["csrf_token"]
     assert client.get("/api/v1/audit").status_code == 200  # the cookie logs in
@@ -209,8 +277,9 @@ def test_delete_only_what_nothing_refers_to(world) -> None:
     assert r.status_code == 409 and "lukk det" in r.json()["detail"]
     r = client.post("/api/v1/organisations", headers=admin, json={"name": "Tom etat"})
     assert r.status_code == 201
-    assert client.delete(f"/api/v1/organisations/{r.json()['id']}", headers=admin
-                         ).status_code == 204
+    assert (
+        client.delete(f"/api/v1/organisations/{r.json()['id']}", headers=admin).status_code == 204
+    )
     body = {**ENTREPRENEUR_BODY, "org_nr": "914778271", "name": "Kortvarig AS"}
     r = client.post("/api/v1/entrepreneurs", headers=admin, json=body)
     assert r.status_code == 201

@@ -35,7 +35,7 @@ def test_gold_import_then_suggest_all_on_a_fresh_home(home: Path) -> None:
         assert isinstance(first["score"], float) and first["explanation"]["summary"]
         scores = [s["score"] for s in line["suggestions"]]
         for i, earlier in enumerate(scores):  # equal treatment reorders only near-ties
-            assert all(later <= earlier + TOLERANCE for later in scores[i + 1:])
+            assert all(later <= earlier + TOLERANCE for later in scores[i + 1 :])
     by_id = {line["challenge"]["external_id"]: line for line in lines}
     top = by_id["g-c04"]["suggestions"][0]["entrepreneur"]["external_id"]
     assert top == "g-e06"  # traffic safety, not the bicycle repair shop sharing words
@@ -51,8 +51,10 @@ def test_suggest_and_discover_human_output(home: Path) -> None:
     out = run_cli(home, "discover", "se-husvennene", "--json")
     data = json.loads(out.stdout)
     first = data["challenges"][0]
-    assert first["challenge"]["external_id"] in {"ch-asker-praktisk-hjelp",
-                                                  "ch-ostensjo-smaareparasjoner"}
+    assert first["challenge"]["external_id"] in {
+        "ch-asker-praktisk-hjelp",
+        "ch-ostensjo-smaareparasjoner",
+    }
     assert first["contacts"] and first["contacts"][0]["name"]
     missing = run_cli(home, "suggest", "finnes-ikke", check=False)
     assert missing.returncode == 1 and "Fant ikke behovet" in missing.stderr
@@ -80,8 +82,12 @@ def test_bad_import_is_refused_whole(home: Path, tmp_path: Path) -> None:
     out = run_cli(home, "import", "entrepreneurs", str(bad), check=False)
     assert out.returncode == 1
     assert "ingenting er importert" in out.stderr
-    for fragment in ("rad 2, felt «org_nr»", "rad 2, felt «description»",
-                     "rad 2, felt «themes»", "rad 2, felt «service_areas»"):
+    for fragment in (
+        "rad 2, felt «org_nr»",
+        "rad 2, felt «description»",
+        "rad 2, felt «themes»",
+        "rad 2, felt «service_areas»",
+    ):
         assert fragment in out.stderr
     db = sqlite3.connect(home / "brobygger.db")
     assert db.execute("SELECT count(*) FROM entrepreneur").fetchone()[0] == 0
@@ -118,9 +124,21 @@ def test_other_embedder_rebuilds_instead_of_mixing(home: Path, minilm_path: str)
 
 def test_thin_texts_get_advice_at_import(home: Path, tmp_path: Path) -> None:
     thin = tmp_path / "tynn.json"
-    thin.write_text(json.dumps([{
-        "id": "c-kort", "organisation": "Bydel Alna", "title": "Hjelp",
-        "description": "Eldre.", "themes": ["eldre"], "language": "nb"}]), encoding="utf-8")
+    thin.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "c-kort",
+                    "organisation": "Bydel Alna",
+                    "title": "Hjelp",
+                    "description": "Eldre.",
+                    "themes": ["eldre"],
+                    "language": "nb",
+                }
+            ]
+        ),
+        encoding="utf-8",
+    )
     out = run_cli(home, "import", "challenges", str(thin))
     assert "Tips for rad 1 (c-kort)" in out.stdout and "Teksten er kort" in out.stdout
     assert "1 nye" in out.stdout  # advice, never a refusal
@@ -128,12 +146,17 @@ def test_thin_texts_get_advice_at_import(home: Path, tmp_path: Path) -> None:
 
 def test_retrieve_writes_a_trec_run_and_caches_embeddings(home: Path, tmp_path: Path) -> None:
     corpus, queries = tmp_path / "c.jsonl", tmp_path / "q.jsonl"
-    docs = {"d1": "Besøksvenner for ensomme eldre som bor alene.",
-            "d2": "Sykkelverksted med arbeidstrening for unge voksne.",
-            "d3": "Leksehjelp for elever på ungdomsskolen."}
+    docs = {
+        "d1": "Besøksvenner for ensomme eldre som bor alene.",
+        "d2": "Sykkelverksted med arbeidstrening for unge voksne.",
+        "d3": "Leksehjelp for elever på ungdomsskolen.",
+    }
     corpus.write_text("\n".join(json.dumps({"id": k, "text": v}) for k, v in docs.items()))
-    queries.write_text(json.dumps({"id": "q1", "text": "Hvem hjelper ensomme eldre?"}) + "\n"
-                       + json.dumps({"id": "q2", "text": "lekser ungdomsskole"}))
+    queries.write_text(
+        json.dumps({"id": "q1", "text": "Hvem hjelper ensomme eldre?"})
+        + "\n"
+        + json.dumps({"id": "q2", "text": "lekser ungdomsskole"})
+    )
     for method in ("bm25", "dense", "hybrid"):
         out = run_cli(home, "retrieve", str(corpus), str(queries), "--method", method, "--k", "2")
         lines = [line.split() for line in out.stdout.splitlines()]
@@ -154,8 +177,14 @@ def test_unknown_embedder_is_a_clear_error(home: Path) -> None:
 
 
 def _start(home: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([str(BROBYGGER), *args], cwd=REPO, env=cli_env(home), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [str(BROBYGGER), *args],
+        cwd=REPO,
+        env=cli_env(home),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _consistent(home: Path, expected: set[int]) -> None:
@@ -195,8 +224,10 @@ def test_kill_during_reindex_resumes_from_cache(home: Path, gen_file) -> None:
     proc.wait()
     db = sqlite3.connect(home / "brobygger.db")
     assert db.execute("SELECT count(*) FROM entrepreneur").fetchone()[0] == 145
-    profiles = [content_hash(f"{n}. {d}") for n, d in
-                db.execute("SELECT name, description FROM entrepreneur")]
+    profiles = [
+        content_hash(f"{n}. {d}")
+        for n, d in db.execute("SELECT name, description FROM entrepreneur")
+    ]
     cached = set(r[0] for r in db.execute("SELECT content_hash FROM embeddingcache"))
     done = sum(1 for h in profiles if h in cached)
     assert 25 < done < 145  # some work done and kept
@@ -246,9 +277,11 @@ def test_kill_during_proposal_creation_keeps_what_was_saved(home: Path) -> None:
     proc.wait()
 
     def check() -> set[int]:
-        rows = db.execute("SELECT p.id, p.challenge_id, count(e.id) FROM proposal p "
-                          "LEFT JOIN reviewevent e ON e.proposal_id = p.id "
-                          "AND e.action = 'propose' GROUP BY p.id").fetchall()
+        rows = db.execute(
+            "SELECT p.id, p.challenge_id, count(e.id) FROM proposal p "
+            "LEFT JOIN reviewevent e ON e.proposal_id = p.id "
+            "AND e.action = 'propose' GROUP BY p.id"
+        ).fetchall()
         assert all(n == 1 for _, _, n in rows)  # every proposal has its one audit line
         pairs = db.execute("SELECT challenge_id, entrepreneur_id FROM proposal").fetchall()
         assert len(pairs) == len(set(pairs))
@@ -261,21 +294,39 @@ def test_kill_during_proposal_creation_keeps_what_was_saved(home: Path) -> None:
     db.close()
 
 
-def test_kill_during_conference_scheduling_leaves_old_plan_or_new(home: Path,
-                                                                tmp_path: Path) -> None:
+def test_kill_during_conference_scheduling_leaves_old_plan_or_new(
+    home: Path, tmp_path: Path
+) -> None:
     """The output folder holds a whole plan or the previous one, never a mix."""
     run_cli(home, "demo", "seed")
     out = tmp_path / "plan"
-    args = ("conference", "schedule", str(REPO / "data" / "demo" / "konferanse.csv"),
-            "--slots", "6", "--slot-minutes", "20", "--start", "09:00", "--tables", "6",
-            "--out", str(out))
+    args = (
+        "conference",
+        "schedule",
+        str(REPO / "data" / "demo" / "konferanse.csv"),
+        "--slots",
+        "6",
+        "--slot-minutes",
+        "20",
+        "--start",
+        "09:00",
+        "--tables",
+        "6",
+        "--out",
+        str(out),
+    )
 
     def whole() -> int:
         summary = json.loads((out / "oppsummering.json").read_text("utf-8"))
         rows = (out / "møter.csv").read_text("utf-8-sig").strip().splitlines()[1:]
-        assert {p.name for p in out.iterdir()} == {"møter.csv", "møter.xlsx",
-                                                  "alle-par.csv", "oppsummering.json",
-                                                  "oppsummering.html", "agendaer"}
+        assert {p.name for p in out.iterdir()} == {
+            "møter.csv",
+            "møter.xlsx",
+            "alle-par.csv",
+            "oppsummering.json",
+            "oppsummering.html",
+            "agendaer",
+        }
         assert len(rows) == summary["meetings"] > 0
         return len(rows)
 

@@ -38,7 +38,7 @@ from schemathesis.openapi.checks import EnsureResourceAvailability
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from models.importing import MAX_DESCRIPTION
-from service.api.errors import TEXT
+from service.api.types import TEXT
 from service.app import create_app
 from service.config import Settings
 from service.runtime import seed_demo_proposals, seed_demo_users

@@ -14,16 +14,9 @@ from models.db import session_scope
 from models.importing import import_rows, read_rows
 from models.tables import Challenge, EmbeddingCache, Entrepreneur
 from service.config import Settings
-from service.matching import (
-    CHALLENGES,
-    ENTREPRENEURS,
-    discover,
-    find_challenge,
-    search_text,
-    suggest,
-    sync_engine,
-)
+from service.matching import discover, find_challenge, search_text, suggest
 from service.runtime import open_runtime
+from service.search import CHALLENGES, ENTREPRENEURS, sync_engine
 from tests.conftest import REPO
 
 GOLD = REPO / "data" / "gold"
@@ -134,7 +127,7 @@ def test_explanations_quote_each_side_and_never_count_a_name(tmp_path: Path) -> 
     """Read either way (a need's suggestions, an entrepreneur's "Behov for deg"), "the need
     says" quotes the need and "the offer says" the offer; the entrepreneur's name is neither
     a quoted sentence nor a shared word."""
-    from service.matching import challenge_text, entrepreneur_text
+    from service.search import challenge_text, entrepreneur_text
     from tests.conftest import demo_runtime
 
     rt = demo_runtime(Settings(home=tmp_path))

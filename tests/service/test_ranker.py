@@ -10,9 +10,10 @@ from models.db import session_scope
 from models.importing import import_rows, read_rows
 from models.tables import Proposal, ReviewEvent
 from service.config import Settings
-from service.matching import open_challenges, suggest, sync_engine
-from service.ranker import save_proposals, train_ranker
+from service.matching import open_challenges, suggest
+from service.proposals import save_proposals, train_ranker
 from service.runtime import open_runtime
+from service.search import sync_engine
 from tests.conftest import REPO, run_cli
 
 GOLD = REPO / "data" / "gold"
@@ -46,12 +47,14 @@ def test_proposals_keep_explanation_and_ranker_version(home: Path) -> None:
         assert set(p.features) >= {"similarity", "lexical", "themes", "area"}
         events = session.exec(select(ReviewEvent).where(ReviewEvent.proposal_id == p.id)).all()
         assert [(e.action, e.to_status, e.ranker_version) for e in events] == [
-            ("propose", "proposed", "standard-v3")]
+            ("propose", "proposed", "standard-v3")
+        ]
         assert events[0].explanation == p.explanation
         # saving again does not duplicate or overwrite
         ch = open_challenges(session)[0]
-        again = save_proposals(session, ch, suggest(session, rt.store, ch, limit=12, fair=False,
-                                                      threshold=False))
+        again = save_proposals(
+            session, ch, suggest(session, rt.store, ch, limit=12, fair=False, threshold=False)
+        )
         assert again == []
 
 
@@ -90,8 +93,7 @@ def test_learned_ranker_is_used_only_when_it_beats_the_default(home: Path) -> No
         ch = open_challenges(session)[3]
         learned = suggest(session, rt.store, ch, limit=5, fair=False)
         assert learned.ranker_version == result.model.version
-        assert all(s.explanation.get("scorer") == result.model.version
-                   for s in learned.suggestions)
+        assert all(s.explanation.get("scorer") == result.model.version for s in learned.suggestions)
 
     # Reviewers whose decisions carry no signal: the new model is kept but not used.
     with session_scope(rt.engine) as session:

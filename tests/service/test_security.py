@@ -105,8 +105,11 @@ def test_request_bodies_over_the_limit_are_refused(client: TestClient) -> None:
     assert r.status_code == 413 and "for stor" in r.json()["detail"]
     # a form in the browser gets a Norwegian page, whether the size is declared or counted
     for body in (big, chunks()):
-        page = client.post("/konferanser/ny", content=body,
-                           headers={"Content-Type": "multipart/form-data; boundary=x"})
+        page = client.post(
+            "/konferanser/ny",
+            content=body,
+            headers={"Content-Type": "multipart/form-data; boundary=x"},
+        )
         assert page.status_code == 413 and page.headers["content-type"].startswith("text/html")
         assert "For stor forespørsel" in page.text and "over 10 MB" in page.text
     # below the limit the request goes through to the route as usual
@@ -165,15 +168,19 @@ def test_requests_over_the_rate_limit_get_429_per_token(tmp_path: Path) -> None:
         one = issue_token(s, create_user(s, email="a@test.no", role="reviewer"))
         two = issue_token(s, create_user(s, email="b@test.no", role="reviewer"))
     with TestClient(create_app(rt)) as client:
-        codes = [client.get("/api/v1/stats", headers={"Authorization": f"Bearer {one}"})
-                 for _ in range(7)]
+        codes = [
+            client.get("/api/v1/stats", headers={"Authorization": f"Bearer {one}"})
+            for _ in range(7)
+        ]
         assert [r.status_code for r in codes[:5]] == [200] * 5
         limited = codes[5]
         assert limited.status_code == 429 and 1 <= int(limited.headers["retry-after"]) <= 60
         assert limited.json() == {"detail": "For mange forespørsler. Vent litt og prøv igjen."}
         assert limited.headers["x-content-type-options"] == "nosniff"
         # another token, and /healthz, are not affected
-        assert client.get("/api/v1/stats",
-                          headers={"Authorization": f"Bearer {two}"}).status_code == 200
+        assert (
+            client.get("/api/v1/stats", headers={"Authorization": f"Bearer {two}"}).status_code
+            == 200
+        )
         assert client.get("/healthz").status_code == 200
     rt.engine.dispose()

@@ -12,8 +12,8 @@ from urllib.parse import quote
 from models.db import session_scope
 from models.importing import import_rows, read_rows
 from service.config import Settings
-from service.matching import ENTREPRENEURS, sync_engine
 from service.runtime import open_runtime
+from service.search import ENTREPRENEURS, sync_engine
 from service.security import create_user, issue_token
 from tests.conftest import BROBYGGER, REPO, cli_env, free_port, wait_for
 

@@ -17,8 +17,8 @@ from models.tables import Contact, OutboxMessage, Proposal, User
 from service.app import create_app
 from service.config import Settings
 from service.mail import Journal, deliver_due, smtp_sender
+from service.proposals import transition
 from service.security import create_user, issue_token
-from service.workflow import transition
 from tests.conftest import demo_runtime, free_port, wait_for
 
 
@@ -43,13 +43,15 @@ def smtp():
 
 
 def _world(home: Path, smtp_port: int):
-    settings = Settings(home=home, smtp_host="127.0.0.1", smtp_port=smtp_port,
-                        outbox_interval=0.2)
+    settings = Settings(home=home, smtp_host="127.0.0.1", smtp_port=smtp_port, outbox_interval=0.2)
     rt = demo_runtime(settings)
     tokens = {}
     with session_scope(rt.engine) as session:
-        for role, extra in (("municipal", {"organisation": "Bydel Grorud"}), ("reviewer", {}),
-                            ("entrepreneur", {"entrepreneur": "se-jobbverkstedet"})):
+        for role, extra in (
+            ("municipal", {"organisation": "Bydel Grorud"}),
+            ("reviewer", {}),
+            ("entrepreneur", {"entrepreneur": "se-jobbverkstedet"}),
+        ):
             user = create_user(session, email=f"{role}@test.no", role=role, **extra)
             tokens[role] = {"Authorization": f"Bearer {issue_token(session, user)}"}
     return rt, tokens
@@ -60,48 +62,77 @@ def test_the_whole_journey_over_http(home: Path, smtp) -> None:
     rt, h = _world(home, port)
     with TestClient(create_app(rt)) as client:
         # 1. a municipal user posts a need; proposals appear
-        r = client.post("/api/v1/challenges", headers=h["municipal"], json={
-            "title": "Arbeidstrening i verksted for unge",
-            "description": "Vi trenger arbeidstrening for unge voksne i bydelen som har falt "
-                           "ut av skolen, gjerne i et verksted med en fast veileder.",
-            "themes": ["arbeidsinkludering", "barn-og-unge"], "language": "nb",
-            "contact_name": "Kari Nordby", "contact_email": "kari.nordby@bgr.oslo.kommune.no"})
+        r = client.post(
+            "/api/v1/challenges",
+            headers=h["municipal"],
+            json={
+                "title": "Arbeidstrening i verksted for unge",
+                "description": "Vi trenger arbeidstrening for unge voksne i bydelen som har falt "
+                "ut av skolen, gjerne i et verksted med en fast veileder.",
+                "themes": ["arbeidsinkludering", "barn-og-unge"],
+                "language": "nb",
+                "contact_name": "Kari Nordby",
+                "contact_email": "kari.nordby@bgr.oslo.kommune.no",
+            },
+        )
         assert r.status_code == 201, r.text
         saved = r.json()
         assert saved["proposals_created"] >= 1 and "markedsdialog" in saved["notice"]
         cid = saved["challenge"]["id"]
 
         # 2. a reviewer sees them and approves the workshop
-        props = client.get("/api/v1/proposals", headers=h["reviewer"],
-                           params={"challenge_id": cid}).json()["items"]
+        props = client.get(
+            "/api/v1/proposals", headers=h["reviewer"], params={"challenge_id": cid}
+        ).json()["items"]
         target = next(p for p in props if p["entrepreneur"]["external_id"] == "se-jobbverkstedet")
         assert target["status"] == "proposed" and target["explanation"]["summary"]
-        bad = client.post(f"/api/v1/proposals/{target['id']}/transition",
-                          headers=h["reviewer"], json={"to_status": "agreement"})
+        bad = client.post(
+            f"/api/v1/proposals/{target['id']}/transition",
+            headers=h["reviewer"],
+            json={"to_status": "agreement"},
+        )
         assert bad.status_code == 409 and "Neste mulige" in bad.json()["detail"]
-        ok = client.post(f"/api/v1/proposals/{target['id']}/transition", headers=h["reviewer"],
-                         json={"to_status": "approved", "reason": "God match på verksted."})
+        ok = client.post(
+            f"/api/v1/proposals/{target['id']}/transition",
+            headers=h["reviewer"],
+            json={"to_status": "approved", "reason": "God match på verksted."},
+        )
         assert ok.status_code == 200 and ok.json()["status"] == "approved"
-        late = client.post(f"/api/v1/proposals/{target['id']}/transition",
-                           headers=h["reviewer"],
-                           json={"to_status": "rejected", "reason_code": "kapasitet"})
+        late = client.post(
+            f"/api/v1/proposals/{target['id']}/transition",
+            headers=h["reviewer"],
+            json={"to_status": "rejected", "reason_code": "kapasitet"},
+        )
         assert late.status_code == 409  # the second reviewer loses, with a clear message
 
         # a rejection needs a reason from the fixed list
         # (the system sent only the sure ones; the need's owner sends one more of the list)
-        listed = client.get(f"/api/v1/challenges/{cid}/suggestions",
-                            headers=h["municipal"]).json()["suggestions"]
-        extra = next(s["entrepreneur"]["id"] for s in listed
-                     if s["entrepreneur"]["id"] not in {p["entrepreneur"]["id"] for p in props})
-        sent = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
-                           json={"entrepreneur_ids": [extra]})
+        listed = client.get(f"/api/v1/challenges/{cid}/suggestions", headers=h["municipal"]).json()[
+            "suggestions"
+        ]
+        extra = next(
+            s["entrepreneur"]["id"]
+            for s in listed
+            if s["entrepreneur"]["id"] not in {p["entrepreneur"]["id"] for p in props}
+        )
+        sent = client.post(
+            f"/api/v1/challenges/{cid}/proposals",
+            headers=h["municipal"],
+            json={"entrepreneur_ids": [extra]},
+        )
         assert sent.status_code == 201, sent.text
         other = sent.json()[0]
-        r = client.post(f"/api/v1/proposals/{other['id']}/transition", headers=h["reviewer"],
-                        json={"to_status": "rejected"})
+        r = client.post(
+            f"/api/v1/proposals/{other['id']}/transition",
+            headers=h["reviewer"],
+            json={"to_status": "rejected"},
+        )
         assert r.status_code == 422 and "begrunnelse" in r.json()["detail"]
-        r = client.post(f"/api/v1/proposals/{other['id']}/transition", headers=h["reviewer"],
-                        json={"to_status": "rejected", "reason_code": "geografi"})
+        r = client.post(
+            f"/api/v1/proposals/{other['id']}/transition",
+            headers=h["reviewer"],
+            json={"to_status": "rejected", "reason_code": "geografi"},
+        )
         assert r.status_code == 200
 
         # 3. the introduction mail reaches both sides, once each
@@ -114,23 +145,28 @@ def test_the_whole_journey_over_http(home: Path, smtp) -> None:
 
         # 4. the entrepreneur sees the need and the named contact person
         ent_id = target["entrepreneur"]["id"]
-        found = client.get(f"/api/v1/entrepreneurs/{ent_id}/challenges", headers=h["entrepreneur"],
-                           params={"limit": 50}).json()["challenges"]
+        found = client.get(
+            f"/api/v1/entrepreneurs/{ent_id}/challenges",
+            headers=h["entrepreneur"],
+            params={"limit": 50},
+        ).json()["challenges"]
         mine = next(c for c in found if c["challenge"]["id"] == cid)
         assert mine["contacts"][0]["name"] == "Kari Nordby"
 
         # 5. the audit log tells the story
-        events = client.get(f"/api/v1/proposals/{target['id']}/events",
-                            headers=h["reviewer"]).json()
+        events = client.get(
+            f"/api/v1/proposals/{target['id']}/events", headers=h["reviewer"]
+        ).json()
         assert [(e["action"], e["from_status"], e["to_status"]) for e in events] == [
-            ("propose", None, "proposed"), ("status:approved", "proposed", "approved")]
+            ("propose", None, "proposed"),
+            ("status:approved", "proposed", "approved"),
+        ]
         assert events[1]["actor"] == "reviewer@test.no"
         assert events[1]["reason"] == "God match på verksted."
         assert events[1]["ranker_version"] == "standard-v3"
         assert events[1]["explanation"]["summary"] == target["explanation"]["summary"]
         audit = client.get("/api/v1/audit", headers=h["reviewer"]).json()
-        assert any(e["reason"] and "Arbeider ikke i området" in e["reason"]
-                   for e in audit["items"])
+        assert any(e["reason"] and "Arbeider ikke i området" in e["reason"] for e in audit["items"])
     rt.engine.dispose()
 
 
@@ -138,7 +174,7 @@ def _approved_proposal(rt) -> int:
     with session_scope(rt.engine) as session:
         reviewer = session.exec(select(User).where(User.role == "reviewer")).one()
         from service.matching import find_challenge, suggest
-        from service.ranker import save_proposals
+        from service.proposals import save_proposals
 
         ch = find_challenge(session, "ch-asker-praktisk-hjelp")
         [p, *_] = save_proposals(session, ch, suggest(session, rt.store, ch, limit=2))
@@ -231,8 +267,11 @@ def test_handoff_goes_to_the_deputy_when_the_contact_is_away(home: Path, smtp) -
         lars.away, lars.deputy_id = True, siri.id
     pid = _approved_proposal(rt)
     with session_scope(rt.engine) as session:
-        to = sorted(r for m in session.exec(select(OutboxMessage).where(
-            OutboxMessage.proposal_id == pid)) for r in m.recipients)
+        to = sorted(
+            r
+            for m in session.exec(select(OutboxMessage).where(OutboxMessage.proposal_id == pid))
+            for r in m.recipients
+        )
         assert "siri.bakke@asker.kommune.no" in to and "lars.eriksen@asker.kommune.no" not in to
         assert session.exec(select(Proposal).where(Proposal.id == pid)).one().status == "approved"
     rt.engine.dispose()
@@ -244,23 +283,42 @@ def test_pipeline_dates_and_outcomes_per_field(home: Path, smtp) -> None:
     pid = _approved_proposal(rt)
     with TestClient(create_app(rt)) as client:
         for step in ("contacted", "in_dialogue", "agreement"):
-            r = client.post(f"/api/v1/proposals/{pid}/transition", headers=h["reviewer"],
-                            json={"to_status": step})
+            r = client.post(
+                f"/api/v1/proposals/{pid}/transition",
+                headers=h["reviewer"],
+                json={"to_status": step},
+            )
             assert r.status_code == 200, r.text
-        r = client.post(f"/api/v1/proposals/{pid}/outcome", headers=h["reviewer"],
-                        json={"outcome": "pilot", "note": "Pilot fra mars"})
+        r = client.post(
+            f"/api/v1/proposals/{pid}/outcome",
+            headers=h["reviewer"],
+            json={"outcome": "pilot", "note": "Pilot fra mars"},
+        )
         assert r.status_code == 200 and r.json()["status"] == "agreement"
-        assert client.post(f"/api/v1/proposals/{pid}/outcome", headers=h["reviewer"],
-                           json={"outcome": "kanskje"}).status_code == 422
-        board = client.get("/api/v1/pipeline", headers=h["reviewer"],
-                           params={"organisation": "Asker kommune"}).json()
+        assert (
+            client.post(
+                f"/api/v1/proposals/{pid}/outcome",
+                headers=h["reviewer"],
+                json={"outcome": "kanskje"},
+            ).status_code
+            == 422
+        )
+        board = client.get(
+            "/api/v1/pipeline", headers=h["reviewer"], params={"organisation": "Asker kommune"}
+        ).json()
         assert board["counts"]["agreement"] == 1
         assert sum(board["counts"].values()) == len(board["proposals"])
-        assert {"proposed->approved", "approved->contacted", "contacted->in_dialogue",
-                "in_dialogue->agreement"} <= set(board["median_days"])
+        assert {
+            "proposed->approved",
+            "approved->contacted",
+            "contacted->in_dialogue",
+            "in_dialogue->agreement",
+        } <= set(board["median_days"])
         row = next(p for p in board["proposals"] if p["proposal_id"] == pid)
-        assert set(row["dates"]) == {"proposed", "approved", "contacted", "in_dialogue",
-                                     "agreement"} and row["outcome"] == "pilot"
+        assert (
+            set(row["dates"]) == {"proposed", "approved", "contacted", "in_dialogue", "agreement"}
+            and row["outcome"] == "pilot"
+        )
         # a municipal user of another organisation sees nothing of Asker's pipeline
         grorud = client.get("/api/v1/pipeline", headers=h["municipal"]).json()
         assert all(p["proposal_id"] != pid for p in grorud["proposals"])
@@ -274,18 +332,28 @@ def test_pipeline_dates_and_outcomes_per_field(home: Path, smtp) -> None:
 def test_municipal_staff_choose_which_suggestions_go_to_review(home: Path) -> None:
     rt, h = _world(home, free_port())
     with TestClient(create_app(rt)) as client:
-        r = client.post("/api/v1/challenges", headers=h["municipal"], json={
-            "title": "Sykkelverksted for ungdom",
-            "description": "Vi trenger et verksted der ungdom i bydelen kan få arbeidstrening "
-                           "med en fast veileder, gjerne med sykkelreparasjon.",
-            "themes": ["arbeidsinkludering", "barn-og-unge"], "propose": False})
+        r = client.post(
+            "/api/v1/challenges",
+            headers=h["municipal"],
+            json={
+                "title": "Sykkelverksted for ungdom",
+                "description": "Vi trenger et verksted der ungdom i bydelen kan få arbeidstrening "
+                "med en fast veileder, gjerne med sykkelreparasjon.",
+                "themes": ["arbeidsinkludering", "barn-og-unge"],
+                "propose": False,
+            },
+        )
         assert r.status_code == 201 and r.json()["proposals_created"] == 0
         cid = r.json()["challenge"]["id"]
-        sug = client.get(f"/api/v1/challenges/{cid}/suggestions",
-                         headers=h["municipal"]).json()["suggestions"]
+        sug = client.get(f"/api/v1/challenges/{cid}/suggestions", headers=h["municipal"]).json()[
+            "suggestions"
+        ]
         chosen = [s["entrepreneur"]["id"] for s in sug[:2]]
-        r = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
-                        json={"entrepreneur_ids": chosen})
+        r = client.post(
+            f"/api/v1/challenges/{cid}/proposals",
+            headers=h["municipal"],
+            json={"entrepreneur_ids": chosen},
+        )
         assert r.status_code == 201, r.text
         sent = r.json()
         assert [p["entrepreneur"]["id"] for p in sent] == chosen
@@ -293,15 +361,22 @@ def test_municipal_staff_choose_which_suggestions_go_to_review(home: Path) -> No
         # the explanation the staff member saw travels with the proposal
         assert sent[0]["score"] == pytest.approx(sug[0]["score"], abs=1e-3)
         assert sent[0]["explanation"]["themes"] == sug[0]["explanation"]["themes"]
-        again = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
-                            json={"entrepreneur_ids": chosen})
+        again = client.post(
+            f"/api/v1/challenges/{cid}/proposals",
+            headers=h["municipal"],
+            json={"entrepreneur_ids": chosen},
+        )
         assert again.status_code == 201 and again.json() == []  # nothing duplicated
-        events = client.get(f"/api/v1/proposals/{sent[0]['id']}/events",
-                            headers=h["reviewer"]).json()
+        events = client.get(
+            f"/api/v1/proposals/{sent[0]['id']}/events", headers=h["reviewer"]
+        ).json()
         assert [(e["action"], e["actor"]) for e in events] == [("propose", "municipal@test.no")]
         assert events[0]["reason"] == "Sendt til vurdering av kommunen."
-        bad = client.post(f"/api/v1/challenges/{cid}/proposals", headers=h["municipal"],
-                          json={"entrepreneur_ids": [999999]})
+        bad = client.post(
+            f"/api/v1/challenges/{cid}/proposals",
+            headers=h["municipal"],
+            json={"entrepreneur_ids": [999999]},
+        )
         assert bad.status_code == 400 and "Fant ikke entreprenør" in bad.json()["detail"]
     rt.engine.dispose()
 
@@ -334,19 +409,34 @@ def test_kill_during_outbox_sending_loses_nothing(home: Path) -> None:
         rt = demo_runtime(Settings(home=home))
         with session_scope(rt.engine) as session:
             for i in range(12):
-                session.add(OutboxMessage(message_id=f"<kill-{i}@brobygger.test>", kind="test",
-                                          recipients=[f"mottaker{i}@test.no"],
-                                          subject=f"Melding {i}", body="Hei."))
+                session.add(
+                    OutboxMessage(
+                        message_id=f"<kill-{i}@brobygger.test>",
+                        kind="test",
+                        recipients=[f"mottaker{i}@test.no"],
+                        subject=f"Melding {i}",
+                        body="Hei.",
+                    )
+                )
         rt.engine.dispose()
-        env = {"BROBYGGER_SMTP_HOST": "127.0.0.1", "BROBYGGER_SMTP_PORT": str(controller.port),
-               "BROBYGGER_OUTBOX_STALE_SECONDS": "1"}
+        env = {
+            "BROBYGGER_SMTP_HOST": "127.0.0.1",
+            "BROBYGGER_SMTP_PORT": str(controller.port),
+            "BROBYGGER_OUTBOX_STALE_SECONDS": "1",
+        }
         kills = 0
         for after in (2, 5, 8):  # kill when this many have arrived
-            proc = subprocess.Popen([str(BROBYGGER), "outbox", "run"],
-                                    env=cli_env(home, **env), stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL)
-            wait_for(lambda a=after, p=proc: len(inbox.messages) >= a or p.poll() is not None,
-                     timeout=120, interval=0.01)
+            proc = subprocess.Popen(
+                [str(BROBYGGER), "outbox", "run"],
+                env=cli_env(home, **env),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            wait_for(
+                lambda a=after, p=proc: len(inbox.messages) >= a or p.poll() is not None,
+                timeout=120,
+                interval=0.01,
+            )
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 kills += 1

@@ -14,8 +14,8 @@ from models.db import session_scope
 from models.importing import import_rows
 from service.app import create_app
 from service.config import Settings
-from service.matching import sync_engine
 from service.runtime import DEMO_PASSWORD, DEMO_USERS, seed_demo_proposals, seed_demo_users
+from service.search import sync_engine
 from tests.conftest import IN_CI, REPO, demo_runtime, free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
@@ -24,8 +24,15 @@ DOCS = bool(os.environ.get("BROBYGGER_SCREENSHOTS"))
 SHOTS = Path(os.environ.get("BROBYGGER_SCREENSHOTS") or REPO / "test-artifacts" / "screenshots")
 VIEWPORTS = {"mobil": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 # Flags for a headless browser on a machine without network (see the env docs).
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def live_server(tmp_path_factory: pytest.TempPathFactory):
@@ -34,14 +41,25 @@ def live_server(tmp_path_factory: pytest.TempPathFactory):
     seed_demo_users(rt)
     seed_demo_proposals(rt)
     with session_scope(rt.engine) as session:
-        import_rows(session, "challenges", [{
-            "id": "ch-markup", "organisation": "Bydel Sagene", "title": HOSTILE,
-            "description": "Vi trenger hjelp <b>nå</b> <img src=x onerror=alert(2)>.",
-            "themes": ["frivillighet"], "language": "nb"}])
+        import_rows(
+            session,
+            "challenges",
+            [
+                {
+                    "id": "ch-markup",
+                    "organisation": "Bydel Sagene",
+                    "title": HOSTILE,
+                    "description": "Vi trenger hjelp <b>nå</b> <img src=x onerror=alert(2)>.",
+                    "themes": ["frivillighet"],
+                    "language": "nb",
+                }
+            ],
+        )
     sync_engine(rt.engine, rt.store)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(rt), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(rt), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     assert wait_for(lambda: server.started, timeout=30)
@@ -72,8 +90,9 @@ def check_accessibility(page) -> None:
 
     results = Axe().run(page)
     violations = results.response["violations"]
-    assert not violations, [(v["id"], v["impact"], v["help"],
-                             [n["target"] for n in v["nodes"]][:3]) for v in violations]
+    assert not violations, [
+        (v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+    ]
 
 
 def shot(page, name: str, element=None) -> None:
@@ -104,5 +123,3 @@ def login(browser, live: str, role: str, viewport: str = "desktop"):
 
 def message(page) -> str:
     return page.locator("p.notice[role=status]").inner_text()
-
-

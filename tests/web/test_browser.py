@@ -24,11 +24,13 @@ from tests.web.helpers import (
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-@pytest.mark.parametrize("path,heading", [("/", "Åpne behov"),
-                                          ("/kontakter", "Kontaktpersoner per fagfelt"),
-                                          ("/logg-inn", "Logg inn")])
-def test_public_pages_render_and_pass_axe(live, browser, path: str, heading: str,
-                                          viewport: str) -> None:
+@pytest.mark.parametrize(
+    "path,heading",
+    [("/", "Åpne behov"), ("/kontakter", "Kontaktpersoner per fagfelt"), ("/logg-inn", "Logg inn")],
+)
+def test_public_pages_render_and_pass_axe(
+    live, browser, path: str, heading: str, viewport: str
+) -> None:
     page = browser.new_page(viewport=VIEWPORTS[viewport], locale="nb-NO")
     page.goto(live + path)
     assert page.locator("html").get_attribute("lang") == "nb"
@@ -100,14 +102,17 @@ def test_user_text_is_escaped(live, browser) -> None:
 
 # -- each role's journey ---------------------------------------------------------------------
 
-NEED_TEXT = ("Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker besøksvenner "
-             "og faste møteplasser der eldre kan treffe andre, gjerne med frivillige fra "
-             "nabolaget.")
+NEED_TEXT = (
+    "Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker besøksvenner "
+    "og faste møteplasser der eldre kan treffe andre, gjerne med frivillige fra "
+    "nabolaget."
+)
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
-def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
-                                                                 viewport: str) -> None:
+def test_municipal_posts_a_need_and_sends_suggestions_to_review(
+    live, browser, viewport: str
+) -> None:
     page = login(browser, live, "municipal", viewport)
     assert page.url == live + "/mine-behov"  # the role's start page
     check_accessibility(page)
@@ -170,7 +175,8 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     assert first.locator("details.why[open]").count() == 1
     assert first.locator("mark").count() >= 1
     assert first.get_by_role("table").locator("th[scope=row]").all_inner_texts()[0] == (
-        "Tekstlikhet")
+        "Tekstlikhet"
+    )
     assert "Geografi" in first.locator("dl.facts").inner_text()
     check_accessibility(page)
     shot(page, f"forslag-{viewport}")
@@ -178,8 +184,10 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
 
     # send two chosen suggestions to the review queue
     boxes = page.locator("input[name=entrepreneur]")
-    names = [b.locator("xpath=..").inner_text().removeprefix("Send ").removesuffix(
-        " til vurdering") for b in boxes.all()[:2]]
+    names = [
+        b.locator("xpath=..").inner_text().removeprefix("Send ").removesuffix(" til vurdering")
+        for b in boxes.all()[:2]
+    ]
     boxes.nth(0).check()
     boxes.nth(1).check()
     page.get_by_role("button", name="Send valgte til vurdering").click()
@@ -202,8 +210,9 @@ def test_municipal_posts_a_need_and_sends_suggestions_to_review(live, browser,
     page.get_by_label("Tittel").fill(f"Besøksvenner og møteplasser for eldre ({viewport})")
     page.get_by_role("button", name="Lagre endringene").click()
     page.wait_for_url("**melding=lagret")
-    assert page.get_by_role("heading", level=1).inner_text().startswith(
-        "Besøksvenner og møteplasser")
+    assert (
+        page.get_by_role("heading", level=1).inner_text().startswith("Besøksvenner og møteplasser")
+    )
     # the page reloads itself once the changed text's suggestions are ready: let it, so that
     # leaving does not race that reload (net::ERR_ABORTED)
     page.locator("ol.suggestions > li").first.wait_for(timeout=60_000)

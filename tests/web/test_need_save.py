@@ -13,14 +13,17 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from models.tables import Challenge
-from service import matching
 from service.app import create_app
 from service.config import Settings
 from service.runtime import DEMO_PASSWORD, seed_demo_users
+from service.search import store as search_store
+from service.search import sync_engine
 from tests.conftest import demo_runtime, wait_for
 
-NEED = ("Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker besøksvenner og "
-        "faste møteplasser der eldre kan treffe andre, gjerne med frivillige fra nabolaget.")
+NEED = (
+    "Mange eldre i bydelen bor alene og sier de er ensomme. Vi ønsker besøksvenner og "
+    "faste møteplasser der eldre kan treffe andre, gjerne med frivillige fra nabolaget."
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +32,14 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     seed_demo_users(rt)
     client = TestClient(create_app(rt), follow_redirects=False)
     client.get("/logg-inn")
-    answer = client.post("/logg-inn", data={
-        "email": "kari.nordby@bgr.oslo.kommune.no", "password": DEMO_PASSWORD,
-        "csrf": client.cookies["brobygger_csrf"]})
+    answer = client.post(
+        "/logg-inn",
+        data={
+            "email": "kari.nordby@bgr.oslo.kommune.no",
+            "password": DEMO_PASSWORD,
+            "csrf": client.cookies["brobygger_csrf"],
+        },
+    )
     assert answer.status_code == 303
     yield rt, client
     rt.engine.dispose()
@@ -41,8 +49,15 @@ def _form(client: TestClient, title: str, description: str = NEED) -> dict:
     page = client.get("/behov/nytt")
     key = re.search(r'name="skjema" value="([0-9a-f]{16})"', page.text)
     assert key, "the new-need form carries its key"
-    return {"csrf": client.cookies["brobygger_csrf"], "skjema": key.group(1), "title": title,
-            "description": description, "themes": ["eldre"], "status": "open", "language": "nb"}
+    return {
+        "csrf": client.cookies["brobygger_csrf"],
+        "skjema": key.group(1),
+        "title": title,
+        "description": description,
+        "themes": ["eldre"],
+        "status": "open",
+        "language": "nb",
+    }
 
 
 def _titled(rt, title: str) -> list[Challenge]:
@@ -99,8 +114,9 @@ def test_a_form_key_that_names_another_organisations_need_never_touches_it(world
     from models.db import session_scope
 
     with session_scope(rt.engine) as session:  # a need of Asker, saved from a form key
-        other = session.exec(select(Challenge).where(
-            Challenge.external_id == "ch-asker-praktisk-hjelp")).one()
+        other = session.exec(
+            select(Challenge).where(Challenge.external_id == "ch-asker-praktisk-hjelp")
+        ).one()
         other.external_id = "behov-00112233aabbccdd"
         before = (other.id, other.title, other.description)
     data = _form(client, "Besøksvenner (lånt nøkkel)")
@@ -128,7 +144,8 @@ def test_the_page_answers_at_once_and_says_suggestions_are_being_prepared(world)
         state = client.get(f"/behov/{need}/forslag-status").json()
         assert state["running"] is True and "gjøres klare" in state["text"]
     assert wait_for(
-        lambda: not client.get(f"/behov/{need}/forslag-status").json()["running"], timeout=60)
+        lambda: not client.get(f"/behov/{need}/forslag-status").json()["running"], timeout=60
+    )
     page = client.get(f"/behov/{need}")
     assert "Forslagene gjøres klare" not in page.text
     assert 'class="cards suggestions"' in page.text
@@ -150,7 +167,7 @@ def test_a_request_that_cannot_get_the_engine_answers_503_in_norwegian(
     world, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rt, client = world
-    monkeypatch.setattr(matching, "ENGINE_SECONDS", 0.3)
+    monkeypatch.setattr(search_store, "ENGINE_SECONDS", 0.3)
     held, release = threading.Event(), threading.Event()
 
     def busy() -> None:  # a long embedding job has the engine
@@ -163,8 +180,13 @@ def test_a_request_that_cannot_get_the_engine_answers_503_in_norwegian(
     try:
         assert held.wait(5)
         started = time.monotonic()
-        page = client.get("/behov/forhandsvisning", params={
-            "tittel": "Besøksvenner", "beskrivelse": NEED + " Helt ny tekst om turgrupper."})
+        page = client.get(
+            "/behov/forhandsvisning",
+            params={
+                "tittel": "Besøksvenner",
+                "beskrivelse": NEED + " Helt ny tekst om turgrupper.",
+            },
+        )
         api = client.get("/api/v1/search", params={"q": "turgrupper for eldre som bor alene"})
         took = time.monotonic() - started
     finally:
@@ -197,11 +219,21 @@ def test_previews_and_a_sync_in_one_process_never_wait_on_each_other(world) -> N
         try:
             for i in range(3):
                 with session_scope(rt.engine) as session:
-                    import_rows(session, "challenges", [{
-                        "id": f"laas-{i}", "organisation": "Bydel Grorud",
-                        "title": f"Låsetest {i}", "description": f"{NEED} Runde {i}.",
-                        "themes": ["eldre"], "language": "nb"}])
-                matching.sync_engine(rt.engine, rt.store)
+                    import_rows(
+                        session,
+                        "challenges",
+                        [
+                            {
+                                "id": f"laas-{i}",
+                                "organisation": "Bydel Grorud",
+                                "title": f"Låsetest {i}",
+                                "description": f"{NEED} Runde {i}.",
+                                "themes": ["eldre"],
+                                "language": "nb",
+                            }
+                        ],
+                    )
+                sync_engine(rt.engine, rt.store)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -214,17 +246,23 @@ def test_previews_and_a_sync_in_one_process_never_wait_on_each_other(world) -> N
     assert errors == []
 
 
-
 def test_the_live_hint_says_what_is_missing_and_only_that(world) -> None:
     rt, client = world
-    text = ("Vi trenger noen som kan lære bort birøkting til pensjonister i et bygårdsstrøk. "
-            "Kurset bør gå over en sommer og ende med egen honning.")
-    without_theme = client.get("/behov/forhandsvisning", params={
-        "tittel": "Birøkting", "beskrivelse": text}).text
-    with_theme = client.get("/behov/forhandsvisning", params={
-        "tittel": "Birøkting", "beskrivelse": text, "tema": ["eldre"]}).text
-    thin = client.get("/behov/forhandsvisning", params={
-        "tittel": "Hjelp", "beskrivelse": "Vi trenger hjelp med noe nå"}).text
+    text = (
+        "Vi trenger noen som kan lære bort birøkting til pensjonister i et bygårdsstrøk. "
+        "Kurset bør gå over en sommer og ende med egen honning."
+    )
+    without_theme = client.get(
+        "/behov/forhandsvisning", params={"tittel": "Birøkting", "beskrivelse": text}
+    ).text
+    with_theme = client.get(
+        "/behov/forhandsvisning",
+        params={"tittel": "Birøkting", "beskrivelse": text, "tema": ["eldre"]},
+    ).text
+    thin = client.get(
+        "/behov/forhandsvisning",
+        params={"tittel": "Hjelp", "beskrivelse": "Vi trenger hjelp med noe nå"},
+    ).text
     assert "Beskriv gjerne mer" not in without_theme + with_theme + thin  # the old blanket hint
     if "Ingen gode treff ennå" in without_theme:
         assert "Velg ett eller flere temaer" in without_theme
@@ -249,14 +287,19 @@ def test_the_page_the_api_and_the_cli_list_the_same_candidates_with_the_same_con
 
     rt, client = world
     with Session(rt.engine) as session:
-        need = session.exec(select(Challenge).where(
-            Challenge.external_id == "ch-grorud-arbeidstrening")).first() or session.exec(
-            select(Challenge).where(Challenge.status == "open")).first()
+        need = (
+            session.exec(
+                select(Challenge).where(Challenge.external_id == "ch-grorud-arbeidstrening")
+            ).first()
+            or session.exec(select(Challenge).where(Challenge.status == "open")).first()
+        )
         assert need is not None
         payload = suggestions_public(need, suggest(session, rt.store, need, limit=SHOWN))
     page = client.get(f"/behov/{need.id}").text
-    names = [html.unescape(n) for n in re.findall(
-        r'<h3>\d+\. <a href="/entrepreneurer/\d+">([^<]+)</a></h3>', page)]
+    names = [
+        html.unescape(n)
+        for n in re.findall(r'<h3>\d+\. <a href="/entrepreneurer/\d+">([^<]+)</a></h3>', page)
+    ]
     labels = re.findall(r'<span class="conf conf-(?:sterkt|mulig|svakt)">([^<]+)</span>', page)
     assert names == [s.entrepreneur.name for s in payload.suggestions]
     assert labels == [s.confidence.label for s in payload.suggestions]

@@ -13,9 +13,9 @@ from models.db import session_scope
 from models.tables import Challenge, Entrepreneur, Proposal, User
 from service.app import create_app
 from service.config import Settings
-from service.matching import sync_engine
 from service.privacy import erase_entrepreneur
 from service.runtime import DEMO_PASSWORD, DEMO_USERS, seed_demo_proposals, seed_demo_users
+from service.search import sync_engine
 from tests.conftest import demo_runtime
 
 ROLES = ("public", "admin", "reviewer", "municipal", "entrepreneur", "organiser")
@@ -29,21 +29,38 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     seed_demo_users(rt)
     seed_demo_proposals(rt)
     with session_scope(rt.engine) as session:
-        own = session.exec(select(Challenge).where(
-            Challenge.external_id == "ch-grorud-arbeidstrening")).one()
-        other = session.exec(select(Challenge).where(
-            Challenge.external_id == "ch-asker-praktisk-hjelp")).one()
+        own = session.exec(
+            select(Challenge).where(Challenge.external_id == "ch-grorud-arbeidstrening")
+        ).one()
+        other = session.exec(
+            select(Challenge).where(Challenge.external_id == "ch-asker-praktisk-hjelp")
+        ).one()
         proposal = session.exec(select(Proposal).where(Proposal.challenge_id == own.id)).first()
         mine = session.exec(select(User).where(User.role == "entrepreneur")).one().entrepreneur_id
         # an entrepreneur with proposals, erased on request: a tombstone for the audit log
-        erased = session.exec(select(Proposal).where(
-            Proposal.entrepreneur_id != mine, Proposal.entrepreneur_id != proposal.entrepreneur_id,
-            Proposal.challenge_id != own.id)).first().entrepreneur_id
+        erased = (
+            session.exec(
+                select(Proposal).where(
+                    Proposal.entrepreneur_id != mine,
+                    Proposal.entrepreneur_id != proposal.entrepreneur_id,
+                    Proposal.challenge_id != own.id,
+                )
+            )
+            .first()
+            .entrepreneur_id
+        )
         erase_entrepreneur(session, session.get(Entrepreneur, erased))
-        someone = session.exec(select(Entrepreneur.id).where(
-            Entrepreneur.id != mine, Entrepreneur.id != erased)).first()
-        ids = {"own": own.id, "other": other.id, "proposal": proposal.id,
-               "my_profile": mine, "a_profile": someone, "erased_profile": erased}
+        someone = session.exec(
+            select(Entrepreneur.id).where(Entrepreneur.id != mine, Entrepreneur.id != erased)
+        ).first()
+        ids = {
+            "own": own.id,
+            "other": other.id,
+            "proposal": proposal.id,
+            "my_profile": mine,
+            "a_profile": someone,
+            "erased_profile": erased,
+        }
     sync_engine(rt.engine, rt.store)
     app = create_app(rt)
     clients = {}
@@ -51,8 +68,14 @@ def world(tmp_path_factory: pytest.TempPathFactory):
         client = TestClient(app, follow_redirects=False)
         client.get("/logg-inn")  # the CSRF cookie
         if role != "public":
-            r = client.post("/logg-inn", data={"email": EMAILS[role], "password": DEMO_PASSWORD,
-                                               "csrf": client.cookies["brobygger_csrf"]})
+            r = client.post(
+                "/logg-inn",
+                data={
+                    "email": EMAILS[role],
+                    "password": DEMO_PASSWORD,
+                    "csrf": client.cookies["brobygger_csrf"],
+                },
+            )
             assert r.status_code == 303, r.text
         clients[role] = client
     yield clients, ids
@@ -77,8 +100,10 @@ PAGES = [
     ("/behov/nytt", {"municipal", "admin"}),
     ("/behov/{own}/endre", {"municipal", "admin"}),
     ("/behov/{other}/endre", {"admin"}),
-    ("/behov/forhandsvisning?tittel=Eldre&beskrivelse=besøksvenn+for+eldre+som+bor+alene",
-     {"municipal", "admin"}),
+    (
+        "/behov/forhandsvisning?tittel=Eldre&beskrivelse=besøksvenn+for+eldre+som+bor+alene",
+        {"municipal", "admin"},
+    ),
     ("/vurdering", {"reviewer", "admin"}),
     ("/forslag/{proposal}", {"reviewer", "admin"}),
     ("/tavle", {"reviewer", "admin"}),
@@ -153,8 +178,9 @@ FORMS = [
 
 
 @pytest.mark.parametrize("path,data,role", FORMS, ids=[p for p, _, _ in FORMS])
-def test_forms_refuse_a_missing_or_wrong_csrf_value(world, path: str, data: dict,
-                                                    role: str) -> None:
+def test_forms_refuse_a_missing_or_wrong_csrf_value(
+    world, path: str, data: dict, role: str
+) -> None:
     clients, ids = world
     client = clients[role]
     url = path.format(**ids)
@@ -175,8 +201,10 @@ def test_municipal_cannot_send_or_edit_for_another_organisation(world) -> None:
     csrf = client.cookies["brobygger_csrf"]
     r = client.post(f"/behov/{ids['other']}/send", data={"entrepreneur": "1", "csrf": csrf})
     assert r.status_code == 403
-    r = client.post(f"/behov/{ids['other']}/endre",
-                    data={"title": "Kapret", "description": "x", "themes": "eldre", "csrf": csrf})
+    r = client.post(
+        f"/behov/{ids['other']}/endre",
+        data={"title": "Kapret", "description": "x", "themes": "eldre", "csrf": csrf},
+    )
     assert r.status_code == 403
     # and the page of that need shows no suggestions to this user
     page = client.get(f"/behov/{ids['other']}").text
@@ -186,8 +214,10 @@ def test_municipal_cannot_send_or_edit_for_another_organisation(world) -> None:
 def test_only_reviewers_decide(world) -> None:
     clients, ids = world
     client = clients["admin"]
-    r = client.post(f"/forslag/{ids['proposal']}/vurder",
-                    data={"to_status": "approved", "csrf": client.cookies["brobygger_csrf"]})
+    r = client.post(
+        f"/forslag/{ids['proposal']}/vurder",
+        data={"to_status": "approved", "csrf": client.cookies["brobygger_csrf"]},
+    )
     assert r.status_code == 403 and "saksbehandlere" in r.text
 
 
@@ -196,7 +226,13 @@ def test_log_in_never_redirects_off_site(world) -> None:
     client = TestClient(clients["public"].app, follow_redirects=False)
     client.get("/logg-inn")
     for target in ("//evil.example", "https://evil.example/", "/\\evil.example"):
-        r = client.post("/logg-inn", data={
-            "email": EMAILS["reviewer"], "password": DEMO_PASSWORD, "neste": target,
-            "csrf": client.cookies["brobygger_csrf"]})
+        r = client.post(
+            "/logg-inn",
+            data={
+                "email": EMAILS["reviewer"],
+                "password": DEMO_PASSWORD,
+                "neste": target,
+                "csrf": client.cookies["brobygger_csrf"],
+            },
+        )
         assert r.status_code == 303 and r.headers["location"] == "/vurdering", target

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import Challenge, Proposal, ReviewEvent, User, aware
 from models.vocabulary import OUTCOMES, PROPOSAL_TRANSITIONS, THEMES
-from service.workflow import IllegalTransition, MissingReason
+from service.proposals.workflow import IllegalTransition, MissingReason
 
 STEPS = (
     ("proposed", "approved"),
@@ -67,7 +67,8 @@ def pipeline(session: Session, challenge_ids: set[int] | None = None) -> dict[st
 def record_outcome(
     session: Session, proposal: Proposal, outcome: str, *, actor: User, note: str | None = None
 ) -> Proposal:
-    """What came of an approved proposal (pilot, contract, nothing), logged in the audit."""
+    """What came of an approved proposal (pilot, contract, nothing), logged in the audit and
+    committed."""
     if outcome not in OUTCOMES:
         raise MissingReason(f"Ukjent utfall «{outcome}». Gyldige: {', '.join(OUTCOMES)}.")
     if proposal.status in ("proposed", "rejected"):
@@ -87,7 +88,7 @@ def record_outcome(
             ranker_version=proposal.ranker_version,
         )
     )
-    session.flush()
+    session.commit()
     return proposal
 
 

@@ -1,4 +1,4 @@
-"""Passwords, API tokens and who may do what.
+"""Accounts: passwords, API tokens, browser sessions, log-in throttling and creating users.
 
 Passwords: scrypt (a memory-hard KDF from the standard library; n=2**14, r=8, p=1, 16-byte
 salt), stored as ``scrypt$n$r$p$salt$hash``. Tokens: 32 random bytes, shown once, stored as
@@ -11,21 +11,21 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, func, select
 
 from models.tables import (
     ApiToken,
-    Challenge,
     Entrepreneur,
     LoginFailure,
-    Organisation,
-    Proposal,
     User,
     aware,
 )
 from models.vocabulary import ROLES
+from service.conflicts import Conflict, broken_rule
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 
@@ -168,6 +168,33 @@ def revoke_token(session: Session, token: str) -> bool:
     return True
 
 
+def start_session(session: Session, user: User) -> str:
+    """A browser session for a user who just logged in: its token (for the cookie). Commits."""
+    token = issue_token(session, user, label=SESSION_LABEL)
+    session.commit()
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out: the session's token is revoked, not only forgotten by the browser. Commits."""
+    if revoke_token(session, token):
+        session.commit()
+
+
+def new_api_token(session: Session, user: User, label: str) -> str:
+    """A new API token for ``user``, returned once (only its hash is stored). Commits."""
+    token = issue_token(session, user, label=label)
+    session.commit()
+    return token
+
+
+def withdraw_tokens(session: Session, user: User) -> int:
+    """Revoke every token of ``user`` (API tokens and browser sessions). Commits."""
+    count = revoke_tokens(session, user)
+    session.commit()
+    return count
+
+
 def revoke_tokens(session: Session, user: User) -> int:
     count = 0
     for row in session.exec(
@@ -176,6 +203,18 @@ def revoke_tokens(session: Session, user: User) -> int:
         row.revoked_at = datetime.now(UTC)
         count += 1
     return count
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user to create (``create_user``'s fields)."""
+
+    email: str
+    role: str
+    name: str = ""
+    password: str | None = None
+    organisation: str | None = None
+    entrepreneur: str | None = None
 
 
 class UserError(ValueError):
@@ -194,7 +233,7 @@ def create_user(
 ) -> User:
     """Create a user. Municipal users belong to an organisation, entrepreneur users to a
     profile (by external id)."""
-    from models.importing import get_or_create_organisation
+    from models.organisations import get_or_create_organisation
     from models.validation import email_problem
 
     email = email.strip().lower()
@@ -230,61 +269,36 @@ def create_user(
     return user
 
 
-# -- authorisation rules (one place, used by every route) ------------------------------------
-
-STAFF = ("admin", "reviewer", "municipal", "organiser")
+MIN_PASSWORD = 12  # characters, for users an administrator creates on the web page
 
 
-def organisation_ids(session: Session, user: User) -> set[int]:
-    """The organisation a municipal user belongs to and those below it (a kommune's bydeler)."""
-    if user.organisation_id is None:
-        return set()
-    return organisation_and_below(session, user.organisation_id)
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None; an empty one means "API token only"."""
+    if password and len(password) < MIN_PASSWORD:
+        return f"Passordet må ha minst {MIN_PASSWORD} tegn (eller la feltet stå tomt)."
+    return None
 
 
-def organisation_and_below(session: Session, organisation_id: int) -> set[int]:
-    """An organisation and every organisation below it (a kommune and its bydeler)."""
-    ids, frontier = {organisation_id}, [organisation_id]
-    while frontier:
-        children = session.exec(
-            select(Organisation.id).where(col(Organisation.parent_id).in_(frontier))
-        ).all()
-        frontier = [c for c in children if c is not None and c not in ids]
-        ids.update(frontier)
-    return ids
-
-
-def can_edit_challenge(session: Session, user: User, challenge: Challenge) -> bool:
-    if user.role == "admin":
-        return True
-    return user.role == "municipal" and challenge.organisation_id in organisation_ids(session, user)
-
-
-def can_see_challenge(session: Session, user: User | None, challenge: Challenge) -> bool:
-    if challenge.status == "open":
-        return True
-    if user is None:
-        return False
-    return user.role in ("admin", "reviewer") or can_edit_challenge(session, user, challenge)
-
-
-def can_see_proposal(session: Session, user: User, proposal: Proposal) -> bool:
-    if user.role in ("admin", "reviewer"):
-        return True
-    if user.role == "entrepreneur":
-        return proposal.entrepreneur_id == user.entrepreneur_id
-    if user.role == "municipal":
-        ch = session.get(Challenge, proposal.challenge_id)
-        return ch is not None and can_edit_challenge(session, user, ch)
-    return False
-
-
-def can_see_entrepreneur_profile(user: User, entrepreneur: Entrepreneur) -> bool:
-    """The whole profile page of an entrepreneur, contact person included: staff, who follow
-    up the suggestions, and the entrepreneur's own users (to see what the municipality sees).
-    Other entrepreneurs and the public get only the public fields, through the API."""
-    if entrepreneur.erased_at is not None:
-        return False
-    if user.role in STAFF:
-        return True
-    return user.role == "entrepreneur" and user.entrepreneur_id == entrepreneur.id
+def register_user(session: Session, new: NewUser) -> User:
+    """``create_user`` and commit; nothing is written when it raises. The same address saved
+    by another request at this moment is a ``Conflict`` on the field it concerns."""
+    try:
+        user = create_user(
+            session,
+            email=new.email,
+            role=new.role,
+            name=new.name,
+            password=new.password,
+            organisation=new.organisation,
+            entrepreneur=new.entrepreneur,
+        )
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        rule = broken_rule(exc)
+        field = "organisation" if rule.table == "organisation" else "email"
+        raise Conflict(rule.message, field) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    return user

@@ -18,8 +18,9 @@ from matcher.ranking import RANKER_VERSION
 from models.tables import Challenge, Entrepreneur, Proposal, ReviewEvent, User
 from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS
 from service.mail import enqueue_handoff
-from service.matching import IndexStore, score_pair, suggest
-from service.ranker import save_proposals
+from service.matching import score_pair, suggest
+from service.proposals.saving import Origin, record_proposal, save_proposals
+from service.search import IndexStore
 
 MARKET_DIALOGUE = (
     "Dette er markedsdialog, ikke tildeling av kontrakt. Et forslag gir ingen rett til "
@@ -51,17 +52,10 @@ class MissingReason(WorkflowError):
     status = 422
 
 
-def transition(
-    session: Session,
-    proposal: Proposal,
-    to_status: str,
-    *,
-    actor: User,
-    reason: str | None = None,
-    reason_code: str | None = None,
-) -> Proposal:
-    """Move ``proposal`` to ``to_status`` and log it; raises IllegalTransition/MissingReason."""
-    from_status = proposal.status
+def _check_transition(
+    from_status: str, to_status: str, reason: str | None, reason_code: str | None
+) -> None:
+    """Refuse a move the workflow does not allow, or a rejection without its reason."""
     allowed = PROPOSAL_TRANSITIONS.get(from_status, ())
     if to_status not in allowed:
         nexts = ", ".join(STATUS_LABELS[s] for s in allowed) or "ingen (sluttstatus)"
@@ -78,6 +72,21 @@ def transition(
             )
         if reason_code == "annet" and not (reason or "").strip():
             raise MissingReason("Skriv en begrunnelse når du velger «Annet».")
+
+
+def transition(
+    session: Session,
+    proposal: Proposal,
+    to_status: str,
+    *,
+    actor: User,
+    reason: str | None = None,
+    reason_code: str | None = None,
+) -> Proposal:
+    """Move ``proposal`` to ``to_status``, log it and commit; raises IllegalTransition or
+    MissingReason (nothing is written then)."""
+    from_status = proposal.status
+    _check_transition(from_status, to_status, reason, reason_code)
     now = datetime.now(UTC)
     updated = session.execute(
         sa.update(Proposal)
@@ -109,7 +118,7 @@ def transition(
     if to_status == "approved":
         # Same transaction as the decision: no approval without its introduction mail.
         enqueue_handoff(session, proposal)
-    session.flush()
+    session.commit()
     session.refresh(proposal)
     return proposal
 
@@ -124,51 +133,20 @@ def propose_for_challenge(
 
 
 def _scored_proposal(
-    session: Session,
-    store: IndexStore,
-    challenge: Challenge,
-    ent: Entrepreneur,
-    *,
-    origin: str,
-    actor: str,
-    action: str,
-    reason: str,
+    session: Session, store: IndexStore, challenge: Challenge, ent: Entrepreneur, by: Origin
 ) -> Proposal:
     """A new proposal for one given pair, scored and explained like a system proposal, and
     its first line in the audit log."""
     s = score_pair(session, store, challenge, ent)
-    proposal = Proposal(
-        challenge_id=challenge.id or 0,
-        entrepreneur_id=ent.id or 0,
-        origin=origin,
-        score=s.score,
-        features={k: float(v) for k, v in s.features.items()},
-        explanation=s.explanation,
-        ranker_version=s.explanation.get("scorer", RANKER_VERSION),
-        status="proposed",
-    )
-    session.add(proposal)
-    session.flush()
-    session.add(
-        ReviewEvent(
-            proposal_id=proposal.id or 0,
-            actor=actor,
-            action=action,
-            to_status="proposed",
-            score=s.score,
-            explanation=s.explanation,
-            ranker_version=proposal.ranker_version,
-            reason=reason,
-        )
-    )
-    return proposal
+    version = s.explanation.get("scorer", RANKER_VERSION)
+    return record_proposal(session, challenge, s, by, ranker_version=version)
 
 
 def express_interest(
     session: Session, store: IndexStore, user: User, challenge: Challenge
 ) -> Proposal:
     """An entrepreneur's interest in an open challenge becomes a proposal (origin
-    ``entrepreneur``) with the same explanation a system proposal would carry."""
+    ``entrepreneur``) with the same explanation a system proposal would carry; committed."""
     if challenge.status != "open":
         raise IllegalTransition("Behovet er ikke åpent lenger.")
     ent = session.get(Entrepreneur, user.entrepreneur_id) if user.entrepreneur_id else None
@@ -181,16 +159,15 @@ def express_interest(
     ).first()
     if existing is not None:
         return existing
-    return _scored_proposal(
+    proposal = _scored_proposal(
         session,
         store,
         challenge,
         ent,
-        origin="entrepreneur",
-        actor=user.email,
-        action="interest",
-        reason="Entreprenøren meldte interesse.",
+        Origin("entrepreneur", user.email, "interest", "Entreprenøren meldte interesse."),
     )
+    session.commit()
+    return proposal
 
 
 def send_to_review(
@@ -224,10 +201,8 @@ def send_to_review(
                 store,
                 challenge,
                 ent,
-                origin="staff",
-                actor=user.email,
-                action="propose",
-                reason="Sendt til vurdering av kommunen.",
+                Origin("staff", user.email, "propose", "Sendt til vurdering av kommunen."),
             )
         )
+    session.commit()
     return created
