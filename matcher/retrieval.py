@@ -18,10 +18,13 @@ were tried on both evaluation sets; 2 is the one that beats both inputs on both
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import CountVectorizer
 
 METHODS = ("bm25", "dense", "hybrid")
 RRF_K = 60
@@ -52,6 +55,10 @@ class BM25Index:
         if not texts:
             self._vectorizer, self._weights = None, None
             return self
+        # Imported here: scikit-learn takes most of a second to import, and most commands (and
+        # a server's start-up) never fit a BM25 index.
+        from sklearn.feature_extraction.text import CountVectorizer
+
         vectorizer = CountVectorizer(analyzer=self._analyzer, lowercase=False)
         try:
             tf = vectorizer.fit_transform(texts).tocsr().astype(np.float32)

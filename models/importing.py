@@ -250,6 +250,10 @@ CHALLENGE_COLUMNS = (
     "status",
 )
 CONTACT_COLUMNS = ("organisation", "name", "role", "fields", "email", "phone", "public")
+# The columns stored as they are on the row (the id, organisation and contact are resolved).
+_RESOLVED = ("id", "organisation", "contact_name", "contact_email")
+ENTREPRENEUR_FIELDS = tuple(c for c in ENTREPRENEUR_COLUMNS if c not in _RESOLVED)
+CHALLENGE_FIELDS = tuple(c for c in CHALLENGE_COLUMNS if c not in _RESOLVED)
 
 
 def _unknown_columns(c: _Checker, allowed: Sequence[str]) -> None:
@@ -398,18 +402,7 @@ def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> tuple[Entrepr
     contact = _get_or_create_contact(
         session, organisation_id=None, name=rec["contact_name"], email=rec["contact_email"]
     )
-    for key in (
-        "name",
-        "org_nr",
-        "description",
-        "themes",
-        "service_areas",
-        "language",
-        "target_groups",
-        "stage",
-        "capacity",
-        "website",
-    ):
+    for key in ENTREPRENEUR_FIELDS:
         setattr(row, key, rec[key])
     row.contact_id = contact.id if contact else row.contact_id
     return row, created
@@ -428,15 +421,7 @@ def _upsert_challenge(session: Session, rec: dict[str, Any]) -> tuple[Challenge,
         session, organisation_id=org.id, name=rec["contact_name"], email=rec["contact_email"]
     )
     row.organisation_id = org.id or 0
-    for key in (
-        "title",
-        "description",
-        "themes",
-        "language",
-        "target_groups",
-        "status",
-        "deadline",
-    ):
+    for key in CHALLENGE_FIELDS:
         setattr(row, key, rec[key])
     row.owner_contact_id = contact.id if contact else row.owner_contact_id
     return row, created
