@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from matcher.text import profile_warnings
-from models.importing import ImportValidationError, RowError, import_rows
+from models.importing import ImportResult, ImportValidationError, RowError, import_rows
 from models.tables import Challenge, Entrepreneur, Organisation, Proposal, User
 from service.conflicts import Conflict
 from service.proposals import propose_for_challenge
@@ -52,6 +52,24 @@ def _make_searchable(rt: Runtime, wait: float) -> None:
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None and v != [] and v != ""}
+
+
+def _import_one(
+    session: Session, kind: str, row: dict[str, Any], *, taken: tuple[str, str] | None
+) -> ImportResult:
+    """Write one record through the import path (its validation) and commit; nothing is
+    written when it is refused. ``taken``: (what, field) when the id must be new, so that an
+    existing record with it is a ``Conflict`` instead of being overwritten."""
+    try:
+        result = import_rows(session, kind, [row])
+        if taken is not None and not result.created:
+            what, field = taken
+            raise Conflict(f"{what} med id «{result.rows[0].external_id}» finnes allerede.", field)
+    except (ImportValidationError, Conflict):
+        session.rollback()
+        raise
+    session.commit()
+    return result
 
 
 def save_challenge(  # noqa: PLR0913 (shared by API, web and CLI; options model still to do)
@@ -91,14 +109,7 @@ def save_challenge(  # noqa: PLR0913 (shared by API, web and CLI; options model 
         ext = f"behov-{secrets.token_hex(4)}"
     row = _clean(data)
     row.update(id=ext, organisation=organisation)
-    try:
-        result = import_rows(session, "challenges", [row])
-        if new and not result.created:
-            raise Conflict(f"Et behov med id «{result.rows[0].external_id}» finnes allerede.", "id")
-    except (ImportValidationError, Conflict):
-        session.rollback()
-        raise
-    session.commit()
+    result = _import_one(session, "challenges", row, taken=("Et behov", "id") if new else None)
     _make_searchable(rt, wait)
     # The saved row itself: the stored id is the cleaned one (trimmed), not always ``ext``.
     ch: Challenge = result.rows[0]
@@ -127,17 +138,8 @@ def save_entrepreneur(
     ``Conflict`` instead of being overwritten."""
     row = _clean(data)
     row["id"] = external_id
-    try:
-        result = import_rows(session, "entrepreneurs", [row])
-        if new and not result.created:
-            raise Conflict(
-                f"En entreprenør med id «{result.rows[0].external_id}» finnes allerede.",
-                "external_id",
-            )
-    except (ImportValidationError, Conflict):
-        session.rollback()
-        raise
-    session.commit()
+    taken = ("En entreprenør", "external_id") if new else None
+    result = _import_one(session, "entrepreneurs", row, taken=taken)
     _make_searchable(rt, wait)
     ent: Entrepreneur = result.rows[0]
     warnings = profile_warnings(

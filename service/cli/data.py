@@ -4,7 +4,7 @@ search index and the demo data."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +18,30 @@ from service.cli.output import (
     out,
     sync_index,
 )
-from service.runtime import is_empty, open_runtime, seed_demo, seed_demo_proposals, seed_demo_users
+from service.runtime import (
+    Runtime,
+    is_empty,
+    open_runtime,
+    seed_demo,
+    seed_demo_proposals,
+    seed_demo_users,
+)
+
+
+def _backup_files(run: Callable[[Runtime, Path], dict[str, int]], path: Path) -> dict[str, int]:
+    """``backup`` or ``restore`` on the home's database; rows per table."""
+    from service.backup import BackupError
+
+    try:
+        return run(open_runtime(), path)
+    except BackupError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from service.backup import BackupError, backup
+    from service.backup import backup
 
-    rt = open_runtime()
-    try:
-        counts = backup(rt, Path(args.file))
-    except BackupError as exc:
-        raise CliError(str(exc)) from exc
+    counts = _backup_files(backup, Path(args.file))
     out(f"Sikkerhetskopi skrevet til {Path(args.file).resolve()}: {sum(counts.values())} rader")
     for table, n in counts.items():
         if n:
@@ -37,13 +50,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from service.backup import BackupError, restore
+    from service.backup import restore
 
-    rt = open_runtime()
-    try:
-        counts = restore(rt, Path(args.file))
-    except BackupError as exc:
-        raise CliError(str(exc)) from exc
+    counts = _backup_files(restore, Path(args.file))
     out(
         f"Gjenopprettet {sum(counts.values())} rader fra {args.file}; indeksene er bygd på nytt "
         "fra databasen."

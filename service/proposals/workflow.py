@@ -159,13 +159,8 @@ def express_interest(
     ).first()
     if existing is not None:
         return existing
-    proposal = _scored_proposal(
-        session,
-        store,
-        challenge,
-        ent,
-        Origin("entrepreneur", user.email, "interest", "Entreprenøren meldte interesse."),
-    )
+    by = Origin("entrepreneur", user.email, "interest", "Entreprenøren meldte interesse.")
+    proposal = _scored_proposal(session, store, challenge, ent, by)
     session.commit()
     return proposal
 
@@ -188,21 +183,13 @@ def send_to_review(
             select(Proposal.entrepreneur_id).where(Proposal.challenge_id == challenge.id)
         ).all()
     )
+    by = Origin("staff", user.email, "propose", "Sendt til vurdering av kommunen.")
     created = []
     for eid in dict.fromkeys(entrepreneur_ids):
         ent = session.get(Entrepreneur, eid)
         if ent is None:
             raise WorkflowError(f"Fant ikke entreprenør {eid}.")
-        if eid in existing:
-            continue
-        created.append(
-            _scored_proposal(
-                session,
-                store,
-                challenge,
-                ent,
-                Origin("staff", user.email, "propose", "Sendt til vurdering av kommunen."),
-            )
-        )
+        if eid not in existing:
+            created.append(_scored_proposal(session, store, challenge, ent, by))
     session.commit()
     return created
