@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from sqlmodel import Session, col, select
 
 from models.tables import (
@@ -132,6 +134,12 @@ def can_edit_entrepreneur(user: User, entrepreneur: Entrepreneur) -> bool:
 def can_discover_for(user: User, entrepreneur: Entrepreneur) -> bool:
     """The needs that fit a profile: staff for any profile, an entrepreneur for their own."""
     return user.role != "entrepreneur" or user.entrepreneur_id == entrepreneur.id
+
+
+def is_entrepreneur(user: User | None) -> TypeGuard[User]:
+    """A logged-in entrepreneur with a profile: they may show interest in open needs and
+    see their own proposals."""
+    return user is not None and user.role == "entrepreneur" and user.entrepreneur_id is not None
 
 
 def is_staff(user: User | None) -> bool:

@@ -28,6 +28,7 @@ from service.security import (
     can_edit_challenge,
     can_see_challenge,
     can_see_suggestions,
+    is_entrepreneur,
     visible_challenge_ids,
 )
 from service.web import jobs
@@ -248,8 +249,8 @@ def need_page(
         else []
     )
     mine = None
-    if user is not None and user.role == "entrepreneur" and user.entrepreneur_id:
-        mine = proposals.get(user.entrepreneur_id)
+    if is_entrepreneur(user):
+        mine = proposals.get(user.entrepreneur_id or 0)
     return render(
         request,
         "need.html",
@@ -262,6 +263,7 @@ def need_page(
         pickable=sum(1 for s in (result.suggestions if result else []) if s.id not in proposals),
         people=people,
         mine=mine,
+        can_show_interest=is_entrepreneur(user) and ch.status == "open",
         advice=advice,
         show_all=alle,
         status_names=STATUS_NAMES,
