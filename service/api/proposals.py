@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from models.tables import Challenge, Entrepreneur, Organisation, Proposal, ReviewEvent, User
-from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS
+from models.vocabulary import REJECTION_REASONS
 from service.api.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -38,6 +38,7 @@ from service.api.types import (
 from service.proposals import (
     MARKET_DIALOGUE,
     express_interest,
+    next_statuses,
     send_to_review,
     transition,
 )
@@ -111,7 +112,7 @@ def _public(session: Session, p: Proposal) -> ProposalPublic:
         rank=p.rank,
         explanation=p.explanation,
         ranker_version=p.ranker_version,
-        next_statuses=list(PROPOSAL_TRANSITIONS.get(p.status, ())),
+        next_statuses=next_statuses(session, p),
         created_at=p.created_at,
         updated_at=p.updated_at,
     )

@@ -25,18 +25,22 @@ from service.proposals.saving import (
     save_proposals,
 )
 from service.proposals.workflow import (
+    ERASED_PARTY,
     MARKET_DIALOGUE,
     STATUS_LABELS,
     IllegalTransition,
     MissingReason,
     WorkflowError,
     express_interest,
+    next_statuses,
     propose_for_challenge,
     send_to_review,
     transition,
 )
 
 __all__ = [
+    "ERASED_PARTY",
+    "next_statuses",
     "IllegalTransition",
     "MARKET_DIALOGUE",
     "MissingReason",

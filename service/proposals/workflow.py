@@ -74,6 +74,23 @@ def _check_transition(
             raise MissingReason("Skriv en begrunnelse når du velger «Annet».")
 
 
+ERASED_PARTY = (
+    "Entreprenøren er slettet etter krav om personvern, så forslaget kan ikke føres videre. "
+    "Et forslag som ikke er vurdert ennå, kan avvises."
+)
+
+
+def next_statuses(session: Session, proposal: Proposal) -> list[str]:
+    """The statuses ``proposal`` may move to now. A proposal for an erased entrepreneur (the
+    emptied row that keeps the audit log whole) can only be rejected: there is nobody to
+    introduce, contact or agree with."""
+    allowed = list(PROPOSAL_TRANSITIONS.get(proposal.status, ()))
+    ent = session.get(Entrepreneur, proposal.entrepreneur_id)
+    if ent is None or ent.erased_at is not None:
+        return [s for s in allowed if s == "rejected"]
+    return allowed
+
+
 def transition(
     session: Session,
     proposal: Proposal,
@@ -87,6 +104,8 @@ def transition(
     MissingReason (nothing is written then)."""
     from_status = proposal.status
     _check_transition(from_status, to_status, reason, reason_code)
+    if to_status not in next_statuses(session, proposal):
+        raise IllegalTransition(ERASED_PARTY)
     now = datetime.now(UTC)
     updated = session.execute(
         sa.update(Proposal)

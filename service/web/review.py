@@ -21,11 +21,18 @@ from models.tables import (
     User,
     aware,
 )
-from models.vocabulary import PROPOSAL_TRANSITIONS, REJECTION_REASONS, THEMES
+from models.vocabulary import REJECTION_REASONS, THEMES
 from service.api.deps import SessionDep
 from service.api.types import IdPath
 from service.mail import handoff_parties
-from service.proposals import STATUS_LABELS, STEPS, WorkflowError, pipeline, transition
+from service.proposals import (
+    STATUS_LABELS,
+    STEPS,
+    WorkflowError,
+    next_statuses,
+    pipeline,
+    transition,
+)
 from service.security import can_decide_proposal, can_see_proposal
 from service.web.common import ORIGIN_LABELS, ROLE_LABELS, PageError, render, role
 
@@ -171,8 +178,9 @@ def _proposal_page(
         status_code=status_code,
         row=row,
         events=events,
-        nexts=[s for s in PROPOSAL_TRANSITIONS.get(p.status, ()) if s != "rejected"],
-        can_reject="rejected" in PROPOSAL_TRANSITIONS.get(p.status, ()),
+        nexts=[s for s in next_statuses(session, p) if s != "rejected"],
+        can_reject="rejected" in next_statuses(session, p),
+        can_decide=can_decide_proposal(user),
         errors=errors or {},
         form=form or {},
         actors=actor_names(session, [e.actor for e in events]),

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import SQLModel, col, select
@@ -28,7 +29,7 @@ from service.conference import create_conference, read_participants
 from service.config import Settings
 from service.matching import suggest
 from service.privacy import ERASED_ENTREPRENEUR, retention
-from service.proposals import save_proposals, transition
+from service.proposals import IllegalTransition, save_proposals, transition
 from service.search import ENTREPRENEURS, sync_engine
 from service.security import create_user, issue_token
 from tests.conftest import REPO, demo_runtime, run_cli
@@ -165,6 +166,7 @@ def test_erasing_an_entrepreneur_leaves_no_trace_but_keeps_the_audit_log(
         # the proposal is still there, under the tombstone's name
         p = client.get(f"/api/v1/proposals/{proposal_id}", headers=auth).json()
         assert p["entrepreneur"]["name"] == ERASED_ENTREPRENEUR and p["status"] == "approved"
+        assert p["next_statuses"] == []  # nobody left to contact or agree with
     assert rt.store.index(ENTREPRENEURS).hash_of(ent_id) is None
 
     # nothing left anywhere in the database
@@ -182,6 +184,12 @@ def test_erasing_an_entrepreneur_leaves_no_trace_but_keeps_the_audit_log(
         assert s.exec(select(OutboxMessage).where(OutboxMessage.status != "sent")).all() == []
         people = s.exec(select(Participant).where(Participant.name == "Slettet deltaker")).all()
         assert people and all(p.entrepreneur_id is None for p in people)
+    with session_scope(rt.engine) as s:  # the tombstone's case goes no further
+        reviewer = s.exec(select(User).where(User.email == REVIEWER)).one()
+        tomb = s.get(Proposal, proposal_id)
+        assert tomb is not None
+        with pytest.raises(IllegalTransition, match="slettet"):
+            transition(s, tomb, "contacted", actor=reviewer)
     # the index still agrees with the database
     assert sync_engine(rt.engine, rt.store)[0].removed == 0
     rt.engine.dispose()
