@@ -16,31 +16,35 @@ from service.runtime import (
 
 
 def cmd_users_create(args: argparse.Namespace) -> int:
-    from service.security import UserError, create_user, issue_token
+    from service.conflicts import Conflict
+    from service.security import NewUser, UserError, new_api_token, register_user
 
     rt = open_runtime()
-    try:
-        with session_scope(rt.engine) as session:
-            user = create_user(
-                session,
-                email=args.email,
-                role=args.role,
-                name=args.name or "",
-                password=args.password,
-                organisation=args.organisation,
-                entrepreneur=args.entrepreneur,
-            )
-            token = issue_token(session, user, label="cli")
-    except UserError as exc:
-        raise CliError(str(exc)) from exc
-    out(f"Bruker {user.email} ({user.role}) er opprettet.")
+    new = NewUser(
+        email=args.email,
+        role=args.role,
+        name=args.name or "",
+        password=args.password,
+        organisation=args.organisation,
+        entrepreneur=args.entrepreneur,
+    )
+    option = {"organisation": "--organisation", "entrepreneur": "--entrepreneur ID"}
+    with session_scope(rt.engine) as session:
+        try:
+            user = register_user(session, new)
+        except (UserError, Conflict) as exc:
+            flag = option.get(exc.field)
+            text = f"{str(exc).rstrip('.')} ({flag})." if flag else str(exc)
+            raise CliError(text) from exc
+        token = new_api_token(session, user, "cli")
+        out(f"Bruker {user.email} ({user.role}) er opprettet.")
     out(f"API-token (vises bare nå): {token}")
     return 0
 
 
 def cmd_users_token(args: argparse.Namespace) -> int:
     from models.tables import User
-    from service.security import issue_token, revoke_tokens
+    from service.security import new_api_token, withdraw_tokens
 
     rt = open_runtime()
     with session_scope(rt.engine) as session:
@@ -48,10 +52,10 @@ def cmd_users_token(args: argparse.Namespace) -> int:
         if user is None:
             raise CliError(f"Fant ingen bruker med e-post {args.email}.")
         if args.revoke:
-            n = revoke_tokens(session, user)
+            n = withdraw_tokens(session, user)
             out(f"{n} token(s) for {user.email} er tilbakekalt.")
             return 0
-        token = issue_token(session, user, label="cli")
+        token = new_api_token(session, user, "cli")
     out(f"Nytt API-token for {args.email} (vises bare nå): {token}")
     return 0
 

@@ -218,7 +218,13 @@ class NewUser:
 
 
 class UserError(ValueError):
-    """Bad input for creating a user (message in Norwegian)."""
+    """Bad input for creating a user (message in Norwegian); ``field`` names the input it is
+    about (email, role, password, organisation, entrepreneur), so that a form can show it
+    there."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def create_user(
@@ -238,11 +244,11 @@ def create_user(
 
     email = email.strip().lower()
     if role not in ROLES:
-        raise UserError(f"Ukjent rolle «{role}». Gyldige: {', '.join(ROLES)}.")
+        raise UserError(f"Ukjent rolle «{role}». Gyldige: {', '.join(ROLES)}.", "role")
     if problem := email_problem(email):
-        raise UserError(f"E-postadressen {problem}.")
+        raise UserError(f"E-postadressen {problem}.", "email")
     if session.exec(select(User).where(User.email == email)).first():
-        raise UserError(f"Det finnes allerede en bruker med e-post {email}.")
+        raise UserError(f"Det finnes allerede en bruker med e-post {email}.", "email")
     user = User(
         email=email,
         name=name or email.split("@")[0],
@@ -251,7 +257,7 @@ def create_user(
     )
     if role == "municipal":
         if not organisation:
-            raise UserError("En kommunebruker må høre til en organisasjon (--organisation).")
+            raise UserError("En kommunebruker må høre til en organisasjon.", "organisation")
         user.organisation_id = get_or_create_organisation(session, organisation).id
     if role == "entrepreneur":
         ent = (
@@ -262,14 +268,14 @@ def create_user(
             else None
         )
         if ent is None:
-            raise UserError("En entreprenørbruker må knyttes til en profil (--entrepreneur ID).")
+            raise UserError("En entreprenørbruker må knyttes til en profil.", "entrepreneur")
         user.entrepreneur_id = ent.id
     session.add(user)
     session.flush()
     return user
 
 
-MIN_PASSWORD = 12  # characters, for users an administrator creates on the web page
+MIN_PASSWORD = 12  # characters, for a password an administrator sets (web or CLI)
 
 
 def password_problem(password: str) -> str | None:
@@ -280,8 +286,11 @@ def password_problem(password: str) -> str | None:
 
 
 def register_user(session: Session, new: NewUser) -> User:
-    """``create_user`` and commit; nothing is written when it raises. The same address saved
+    """``create_user`` and commit, for every face alike (the same rules and limits, the
+    password's length included); nothing is written when it raises. The same address saved
     by another request at this moment is a ``Conflict`` on the field it concerns."""
+    if new.password and (problem := password_problem(new.password)):
+        raise UserError(problem, "password")
     try:
         user = create_user(
             session,

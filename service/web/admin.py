@@ -31,7 +31,6 @@ from service.security import (
     NewUser,
     UserError,
     new_api_token,
-    password_problem,
     register_user,
     withdraw_tokens,
 )
@@ -195,36 +194,27 @@ def create_user_form(  # noqa: PLR0913 (form fields; a dependency model is still
         "organisation": organisation,
         "entrepreneur": entrepreneur,
     }
-    if problem := password_problem(password):
-        errors, status = {"password": problem}, 422
+    new = NewUser(
+        email=email,
+        role=new_role,
+        name=name.strip(),
+        password=password or None,
+        organisation=organisation or None,
+        entrepreneur=entrepreneur or None,
+    )
+    try:
+        register_user(session, new)
+    except UserError as exc:
+        errors, status = {_FIELDS.get(exc.field, exc.field): str(exc)}, 422
+    except Conflict as exc:  # the same address saved by another request just now
+        errors, status = {exc.field: str(exc)}, 409
     else:
-        new = NewUser(
-            email=email,
-            role=new_role,
-            name=name.strip(),
-            password=password or None,
-            organisation=organisation or None,
-            entrepreneur=entrepreneur or None,
-        )
-        try:
-            register_user(session, new)
-        except UserError as exc:
-            errors, status = _user_error(exc), 422
-        except Conflict as exc:  # the same address saved by another request just now
-            errors, status = {exc.field: str(exc)}, 409
-        else:
-            return RedirectResponse("/admin/brukere?melding=bruker", status_code=303)
+        return RedirectResponse("/admin/brukere?melding=bruker", status_code=303)
     return _users_page(request, session, user, errors=errors, values=values, status_code=status)
 
 
-def _user_error(exc: UserError) -> dict[str, str]:
-    """The refusal next to the field it is about (without the CLI's option names)."""
-    text = str(exc).replace(" (--organisation)", "").replace(" (--entrepreneur ID)", "")
-    if "e-post" in text.lower():
-        return {"email": text}
-    if "organisasjon" in text:
-        return {"organisation": text}
-    return {"entrepreneur" if "profil" in text else "new_role": text}
+# The form's name for a field a UserError is about (the form says new_role: "role" is taken).
+_FIELDS = {"role": "new_role"}
 
 
 def _target(session: Session, user_id: int) -> User:

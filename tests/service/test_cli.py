@@ -340,3 +340,45 @@ def test_kill_during_conference_scheduling_leaves_old_plan_or_new(
         assert whole() == first  # the previous plan, whole
     run_cli(home, *args)
     assert whole() == first
+
+
+def test_users_are_created_with_the_same_rules_as_on_the_web(home: Path) -> None:
+    """`users create` goes through the service function the admin page uses: the same
+    password length, the same refusals (in Norwegian, with the option to fix), a token once."""
+    short = run_cli(
+        home,
+        "users",
+        "create",
+        "--role",
+        "reviewer",
+        "--email",
+        "ny@test.no",
+        "--password",
+        "kort",
+        check=False,
+    )
+    assert short.returncode == 1 and "minst 12 tegn" in short.stderr
+    assert "ny@test.no" not in run_cli(home, "users", "list").stdout  # nothing half-saved
+    no_org = run_cli(
+        home, "users", "create", "--role", "municipal", "--email", "k@test.no", check=False
+    )
+    assert no_org.returncode == 1 and "organisasjon (--organisation)." in no_org.stderr
+    made = run_cli(
+        home,
+        "users",
+        "create",
+        "--role",
+        "reviewer",
+        "--email",
+        "Ny@Test.no",
+        "--password",
+        "et-langt-passord",
+    )
+    assert "ny@test.no (reviewer) er opprettet" in made.stdout
+    assert made.stdout.count("bb_") == 1
+    again = run_cli(
+        home, "users", "create", "--role", "reviewer", "--email", "ny@test.no", check=False
+    )
+    assert again.returncode == 1 and "finnes allerede" in again.stderr
+    revoked = run_cli(home, "users", "token", "--email", "ny@test.no", "--revoke")
+    assert "1 token(s) for ny@test.no er tilbakekalt" in revoked.stdout
