@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-# The limits of the numbers (the types below state them for pydantic and OpenAPI).
+# The limits of the numbers: the one table the types below and the messages are made from.
 LIMITS = {
     "slots": (1, 48),
     "slot_minutes": (5, 120),
@@ -56,10 +56,19 @@ def _clock(value: Any) -> Any:
     return value
 
 
-Slots = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=48)]
-SlotMinutes = Annotated[int, BeforeValidator(_whole), Field(ge=5, le=120)]
-Tables = Annotated[int, BeforeValidator(_whole), Field(ge=1, le=1000)]
-PerOrganisation = Annotated[Annotated[int, Field(ge=1, le=100)] | None, BeforeValidator(_whole)]
+def _within(key: str) -> Any:
+    """The bounds of number ``key`` from ``LIMITS``, for pydantic and the OpenAPI schema (the
+    messages above are written from the same table)."""
+    low, high = LIMITS[key]
+    return Field(ge=low, le=high)
+
+
+Slots = Annotated[int, BeforeValidator(_whole), _within("slots")]
+SlotMinutes = Annotated[int, BeforeValidator(_whole), _within("slot_minutes")]
+Tables = Annotated[int, BeforeValidator(_whole), _within("tables")]
+PerOrganisation = Annotated[
+    Annotated[int, _within("max_per_organisation")] | None, BeforeValidator(_whole)
+]
 Clock = Annotated[str, BeforeValidator(_clock), Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
