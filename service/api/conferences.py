@@ -22,14 +22,12 @@ from service.conference import (
     NewConferenceError,
     Upload,
     add_meeting,
-    committed,
-    move_meeting,
+    change_meeting,
     new_conference,
     no_show_and_replan,
-    plan_or_refuse,
     publish,
     remove_meeting,
-    set_locked,
+    replan,
 )
 
 router = APIRouter(prefix="/api/v1/conferences", tags=["konferanser"], responses=ERROR_RESPONSES)
@@ -134,9 +132,10 @@ def _get(session: Session, conference_id: int) -> Conference:
 
 
 def _change(session: Session, conf: Conference, change: Callable[[], Any]) -> ConferenceOut:
-    """Apply one change; a refusal (a clash, a published plan) is a 409 and nothing is saved."""
+    """Apply one change (a service function that commits it); a refusal (a clash, a
+    published plan) is a 409 and nothing is saved."""
     try:
-        committed(session, change)
+        change()
     except ConferenceError as exc:
         raise HTTPException(409, str(exc)) from exc
     return _out(session, conf)
@@ -186,9 +185,7 @@ def plan_conference(
     """Plan every meeting that is not locked (locked ones stay)."""
     conf = _get(session, conference_id)
 
-    return _change(
-        session, conf, lambda: plan_or_refuse(session, rt.store, conf, time_limit=time_limit)
-    )
+    return _change(session, conf, lambda: replan(session, rt.store, conf, time_limit=time_limit))
 
 
 class MeetingIn(BaseModel):
@@ -231,13 +228,11 @@ def change(
     """Lock or unlock a meeting, or move it to another slot (which locks it)."""
     conf = _get(session, conference_id)
 
-    def apply() -> None:
-        if body.slot is not None:
-            move_meeting(session, conf, meeting_id, body.slot)
-        if body.locked is not None:
-            set_locked(session, conf, meeting_id, locked=body.locked)
-
-    return _change(session, conf, apply)
+    return _change(
+        session,
+        conf,
+        lambda: change_meeting(session, conf, meeting_id, slot=body.slot, locked=body.locked),
+    )
 
 
 @router.delete("/{conference_id}/meetings/{meeting_id}", response_model=ConferenceOut)

@@ -20,12 +20,13 @@ from service.conference.agenda import Agenda, agenda_html, agenda_ics, agenda_pd
 from service.conference.batch import FileSchedule, schedule_file
 from service.conference.editing import (
     add_meeting,
-    committed,
+    change_meeting,
     move_meeting,
     no_show_and_replan,
     publish,
     record_no_show,
     remove_meeting,
+    replan,
     set_locked,
 )
 from service.conference.outputs import (
@@ -112,7 +113,7 @@ __all__ = [
     "agenda_ics",
     "agenda_of",
     "agenda_pdf",
-    "committed",
+    "change_meeting",
     "conference_list",
     "conference_settings",
     "create_conference",
@@ -135,6 +136,7 @@ __all__ = [
     "read_participants",
     "read_uploaded_participants",
     "record_no_show",
+    "replan",
     "remove_meeting",
     "schedule_file",
     "schedule_settings",

@@ -1,15 +1,17 @@
 """Changing a stored plan by hand: lock, move, remove and add meetings, record a no-show,
-publish; and ``committed``, the one way a face applies such a change (saved whole, or not at
-all when it is refused)."""
+publish. Each public function is one change, committed whole, or not at all when it is
+refused (``ConferenceError``)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlmodel import Session, select
 
+from matcher.scheduling import Schedule
 from models.tables import Conference, Meeting
 from models.tables import Participant as ParticipantRow
 from service.conference.affinity import affinities
@@ -22,17 +24,25 @@ from service.conference.plans import (
 from service.search import IndexStore
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-def committed(session: Session, change: Callable[[], T]) -> T:
-    """Apply one change and commit it; a refusal (``ConferenceError``) saves nothing."""
-    try:
-        result = change()
-    except ConferenceError:
-        session.rollback()
-        raise
-    session.commit()
-    return result
+def _one_change(
+    change: Callable[Concatenate[Session, P], T],
+) -> Callable[Concatenate[Session, P], T]:
+    """Commit the change when it succeeds; a refusal (``ConferenceError``) saves nothing."""
+
+    @functools.wraps(change)
+    def apply(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            result = change(session, *args, **kwargs)
+        except ConferenceError:
+            session.rollback()
+            raise
+        session.commit()
+        return result
+
+    return apply
 
 
 def _meeting(session: Session, conf: Conference, meeting_id: int) -> Meeting:
@@ -90,7 +100,7 @@ def _check_slot(
     return _table_for(session, conf, slot, skip)
 
 
-def set_locked(session: Session, conf: Conference, meeting_id: int, locked: bool) -> Meeting:
+def _lock(session: Session, conf: Conference, meeting_id: int, locked: bool) -> Meeting:
     ensure_editable(conf)
     m = _meeting(session, conf, meeting_id)
     m.locked = locked
@@ -98,8 +108,7 @@ def set_locked(session: Session, conf: Conference, meeting_id: int, locked: bool
     return m
 
 
-def move_meeting(session: Session, conf: Conference, meeting_id: int, slot: int) -> Meeting:
-    """Move a meeting to another slot (and lock it there)."""
+def _move(session: Session, conf: Conference, meeting_id: int, slot: int) -> Meeting:
     ensure_editable(conf)
     m = _meeting(session, conf, meeting_id)
     people = [
@@ -112,6 +121,34 @@ def move_meeting(session: Session, conf: Conference, meeting_id: int, slot: int)
     return m
 
 
+@_one_change
+def set_locked(session: Session, conf: Conference, meeting_id: int, locked: bool) -> Meeting:
+    return _lock(session, conf, meeting_id, locked)
+
+
+@_one_change
+def move_meeting(session: Session, conf: Conference, meeting_id: int, slot: int) -> Meeting:
+    """Move a meeting to another slot (and lock it there)."""
+    return _move(session, conf, meeting_id, slot)
+
+
+@_one_change
+def change_meeting(
+    session: Session,
+    conf: Conference,
+    meeting_id: int,
+    *,
+    slot: int | None = None,
+    locked: bool | None = None,
+) -> None:
+    """Move a meeting (which locks it) and/or lock or unlock it, as one change."""
+    if slot is not None:
+        _move(session, conf, meeting_id, slot)
+    if locked is not None:
+        _lock(session, conf, meeting_id, locked)
+
+
+@_one_change
 def remove_meeting(session: Session, conf: Conference, meeting_id: int) -> None:
     """Take a meeting out; the pair is kept apart when the rest is re-planned."""
     ensure_editable(conf)
@@ -153,6 +190,7 @@ def _new_pair(
     return mun, ent
 
 
+@_one_change
 def add_meeting(
     session: Session,
     store: IndexStore,
@@ -184,11 +222,9 @@ def add_meeting(
     return m
 
 
-def record_no_show(
+def _mark_absent(
     session: Session, conf: Conference, participant_id: int, from_slot: int
 ) -> ParticipantRow:
-    """Someone did not come from ``from_slot`` on: what happened before stays (locked), their
-    later meetings go, and a re-plan fills the places."""
     ensure_editable(conf)
     who = session.get(ParticipantRow, participant_id)
     if who is None or who.conference_id != conf.id:
@@ -206,16 +242,35 @@ def record_no_show(
     return who
 
 
+@_one_change
+def record_no_show(
+    session: Session, conf: Conference, participant_id: int, from_slot: int
+) -> ParticipantRow:
+    """Someone did not come from ``from_slot`` on: what happened before stays (locked), their
+    later meetings go, and a re-plan fills the places."""
+    return _mark_absent(session, conf, participant_id, from_slot)
+
+
+@_one_change
 def no_show_and_replan(
     session: Session, store: IndexStore, conf: Conference, participant_id: int, from_slot: int
 ) -> ParticipantRow:
-    """``record_no_show`` and re-plan the rest of the day at once."""
-    who = record_no_show(session, conf, participant_id, from_slot)
+    """``record_no_show`` and re-plan the rest of the day, as one change."""
+    who = _mark_absent(session, conf, participant_id, from_slot)
     session.flush()
     plan_or_refuse(session, store, conf)
     return who
 
 
+@_one_change
+def replan(
+    session: Session, store: IndexStore, conf: Conference, *, time_limit: float = 120.0
+) -> Schedule:
+    """Plan (or plan again) a stored conference now, in this request, as one change."""
+    return plan_or_refuse(session, store, conf, time_limit=time_limit)
+
+
+@_one_change
 def publish(session: Session, conf: Conference) -> Conference:
     ensure_editable(conf)
     if not session.exec(select(Meeting).where(Meeting.conference_id == conf.id)).first():

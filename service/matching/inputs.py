@@ -198,17 +198,18 @@ class Gathered:
     exposure: dict[int, int] = field(default_factory=dict)
 
 
-def for_need(session: Session, store: IndexStore, challenge: Challenge, pool: int) -> Gathered:
-    """The entrepreneurs a need's list is ranked from (without those rejected for it)."""
-    text = challenge_text(challenge)
-    found = candidates(session, store, ENTREPRENEURS, text, pool, source=(CHALLENGES, challenge.id))
+def _entrepreneurs(
+    session: Session, text: str, source: Profile, found: Candidates, *, need_id: int | None
+) -> Gathered:
+    """The live entrepreneurs among ``found`` with their history, without those rejected
+    for need ``need_id`` (a stored need; a draft has none)."""
     rows = live_entrepreneurs(session, found.ids)
     stats = decision_stats(session, list(rows))
-    rejected = {e for (c, e) in stats.rejected_pairs if c == challenge.id}
+    rejected = {e for (c, e) in stats.rejected_pairs if need_id is not None and c == need_id}
     ids = [i for i in found.ids if i in rows and i not in rejected]
     return Gathered(
         text=text,
-        source=challenge_profile(session, challenge),
+        source=source,
         rows=rows,
         ids=ids,
         profiles=[entrepreneur_profile(rows[i], stats) for i in ids],
@@ -217,22 +218,20 @@ def for_need(session: Session, store: IndexStore, challenge: Challenge, pool: in
     )
 
 
+def for_need(session: Session, store: IndexStore, challenge: Challenge, pool: int) -> Gathered:
+    """The entrepreneurs a need's list is ranked from (without those rejected for it)."""
+    text = challenge_text(challenge)
+    found = candidates(session, store, ENTREPRENEURS, text, pool, source=(CHALLENGES, challenge.id))
+    source = challenge_profile(session, challenge)
+    return _entrepreneurs(session, text, source, found, need_id=challenge.id)
+
+
 def for_draft(session: Session, store: IndexStore, draft: Challenge, pool: int) -> Gathered:
     """The entrepreneurs a need still being written is previewed against: the draft is
     embedded once and not cached (drafts change with every keystroke)."""
     text = challenge_text(draft)
     found = candidates(session, store, ENTREPRENEURS, text, pool, vec=store.embed_query(text))
-    rows = live_entrepreneurs(session, found.ids)
-    ids = [i for i in found.ids if i in rows]
-    stats = decision_stats(session, ids)
-    return Gathered(
-        text=text,
-        source=challenge_profile(session, draft),
-        rows=rows,
-        ids=ids,
-        profiles=[entrepreneur_profile(rows[i], stats) for i in ids],
-        evidence=found.evidence(ids),
-    )
+    return _entrepreneurs(session, text, challenge_profile(session, draft), found, need_id=None)
 
 
 def for_entrepreneur(

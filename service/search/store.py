@@ -214,7 +214,8 @@ class IndexStore:
             (vectors of shape ``(len(texts), dimension)``, how many texts had to be embedded).
         """
         emb = self.embedder
-        by_hash = dict(zip((content_hash(t) for t in texts), texts, strict=True))
+        hashes = [content_hash(t) for t in texts]
+        by_hash = dict(zip(hashes, texts, strict=True))
         memo = len(texts) <= MEMO_REQUEST  # request-sized look-ups, not re-indexing
         found = self._memo.get_many(role, by_hash) if memo else {}
         found.update(read_vectors(session, emb, role, (h for h in by_hash if h not in found)))
@@ -232,8 +233,8 @@ class IndexStore:
         if memo:
             self._memo.put_many(role, found)
         out = np.zeros((len(texts), emb.dimension), dtype=np.float32)
-        for i, t in enumerate(texts):
-            out[i] = found[content_hash(t)]
+        for i, h in enumerate(hashes):
+            out[i] = found[h]
         return out, len(missing)
 
     # -- syncing -------------------------------------------------------------------------------

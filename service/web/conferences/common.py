@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from models.tables import Conference
 from service import formatting
-from service.conference import ConferenceError, committed, plan_stored
+from service.conference import ConferenceError, plan_stored
 from service.runtime import Runtime
 from service.web import jobs
 from service.web.common import PageError, role
@@ -127,10 +127,10 @@ def change_and_back(
     change: Callable[[], Answer],
     refused: Callable[[str], Answer],
 ) -> RedirectResponse:
-    """Apply one change to the plan and go back to where it was made, with the answer; a
-    refusal is shown there as well and nothing is saved."""
+    """Apply one change to the plan (a service function that commits it) and go back to
+    where it was made, with the answer; a refusal is shown there as well, nothing saved."""
     try:
-        answer = committed(session, change)
+        answer = change()
     except ConferenceError as exc:
         return back(conf, refused(str(exc)))
     return back(conf, answer)
