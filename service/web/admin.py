@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -35,7 +36,7 @@ from service.security import (
     withdraw_tokens,
 )
 from service.web import jobs
-from service.web.common import ROLE_LABELS, PageError, field_errors, render, role
+from service.web.common import ROLE_LABELS, Line, PageError, field_errors, render, role
 from service.web.jobs import Job
 
 router = APIRouter(include_in_schema=False)
@@ -172,35 +173,32 @@ def users_page(request: Request, session: SessionDep, user: Annotated[User, ADMI
     return _users_page(request, session, user)
 
 
-Short = Annotated[str, Form(max_length=254)]
+class NewUserForm(BaseModel):
+    """The new-user form (the role is sent as new_role: "role" names the signed-in user's)."""
+
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] = ""
+    name: Line = ""
+    new_role: Line = ""
+    organisation: Line = ""
+    entrepreneur: Line = ""
+    password: Annotated[str, Field(max_length=200)] = ""
 
 
 @router.post("/admin/brukere", response_class=HTMLResponse)
-def create_user_form(  # noqa: PLR0913 (form fields; a dependency model is still to do)
+def create_user_form(
     request: Request,
     session: SessionDep,
     user: Annotated[User, ADMIN],
-    email: Short = "",
-    name: Short = "",
-    new_role: Short = "",
-    organisation: Short = "",
-    entrepreneur: Short = "",
-    password: Annotated[str, Form(max_length=200)] = "",
+    form: Annotated[NewUserForm, Form()],
 ) -> Response:
-    values = {
-        "email": email,
-        "name": name,
-        "role": new_role,
-        "organisation": organisation,
-        "entrepreneur": entrepreneur,
-    }
+    values = form.model_dump(exclude={"password", "new_role"}) | {"role": form.new_role}
     new = NewUser(
-        email=email,
-        role=new_role,
-        name=name.strip(),
-        password=password or None,
-        organisation=organisation or None,
-        entrepreneur=entrepreneur or None,
+        email=form.email,
+        role=form.new_role,
+        name=form.name,
+        password=form.password or None,
+        organisation=form.organisation or None,
+        entrepreneur=form.entrepreneur or None,
     )
     try:
         register_user(session, new)
@@ -281,21 +279,23 @@ def organisations_page(
     return _organisations_page(request, session, user)
 
 
+class NewOrganisationForm(BaseModel):
+    name: Line = ""
+    kind: Line = ""
+    parent: Line = ""
+    kommunenummer: Line = ""
+
+
 @router.post("/admin/organisasjoner", response_class=HTMLResponse)
 def create_organisation(
     request: Request,
     session: SessionDep,
     user: Annotated[User, ADMIN],
-    name: Short = "",
-    kind: Short = "",
-    parent: Short = "",
-    kommunenummer: Short = "",
+    form: Annotated[NewOrganisationForm, Form()],
 ) -> Response:
-    values = {"name": name, "kind": kind, "parent": parent, "kommunenummer": kommunenummer}
+    values = form.model_dump()
     try:
-        organisations.create_organisation(
-            session, name=name, kind=kind, parent=parent, kommunenummer=kommunenummer
-        )
+        organisations.create_organisation(session, **values)
     except ImportValidationError as exc:
         errors, status = field_errors(exc.errors), 422
     except Conflict as exc:

@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
+from pydantic import StringConstraints
 
 from matcher.ranking import phrase_words
 from models.tables import User, aware
@@ -304,6 +305,12 @@ def page_query(params: Any, page: int) -> str:
     from urllib.parse import urlencode
 
     return urlencode({**dict(params), "side": str(page)})
+
+
+# A form's text fields as the declared form models read them: stripped, and bounded in what is
+# read (the browser's maxlength stops typing sooner; longer is refused by the form parser).
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 
 
 templates.env.globals.update(

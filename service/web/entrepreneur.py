@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from models.importing import ImportValidationError
@@ -17,7 +18,7 @@ from service.api.types import IdPath
 from service.matching import contacts_for, discover
 from service.proposals import WorkflowError, express_interest
 from service.records import save_entrepreneur
-from service.web.common import PageError, field_errors, render, role, split_list
+from service.web.common import Line, PageError, Text, field_errors, render, role, split_list
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,38 +103,21 @@ def profile(request: Request, session: SessionDep, user: Annotated[User, ENTREPR
     return _profile_page(request, user, _values(session, ent), {}, advice)
 
 
-Short = Annotated[str, Form(max_length=300)]
-
-
-def profile_form(  # noqa: PLR0913 (the form's dependency model: one parameter per field)
-    name: Short = "",
-    org_nr: Short = "",
-    description: Annotated[str, Form(max_length=5000)] = "",
-    service_areas: Short = "",
-    target_groups: Short = "",
-    stage: Short = "",
-    capacity: Short = "",
-    website: Short = "",
-    language: Short = "nb",
-    contact_name: Short = "",
-    contact_email: Short = "",
-    themes: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
-) -> dict[str, Any]:
+class ProfileForm(BaseModel):
     """The profile form's fields as the form shows them again (lists still as typed)."""
-    return {
-        "name": name.strip(),
-        "org_nr": org_nr.strip(),
-        "description": description.strip(),
-        "themes": themes,
-        "service_areas": service_areas,
-        "target_groups": target_groups,
-        "stage": stage,
-        "capacity": capacity.strip(),
-        "website": website.strip(),
-        "language": language,
-        "contact_name": contact_name.strip(),
-        "contact_email": contact_email.strip(),
-    }
+
+    name: Line = ""
+    org_nr: Line = ""
+    description: Text = ""
+    themes: list[str] = []
+    service_areas: Line = ""
+    target_groups: Line = ""
+    stage: Line = ""
+    capacity: Line = ""
+    website: Line = ""
+    language: Line = "nb"
+    contact_name: Line = ""
+    contact_email: Line = ""
 
 
 @router.post("/profil", response_class=HTMLResponse)
@@ -142,9 +126,10 @@ def save_profile(
     session: SessionDep,
     rt: RuntimeDep,
     user: Annotated[User, ENTREPRENEUR],
-    values: Annotated[dict[str, Any], Depends(profile_form)],
+    form: Annotated[ProfileForm, Form()],
 ) -> Response:
     ent = _own(session, user)
+    values = form.model_dump()
     data = {
         **values,
         "service_areas": split_list(values["service_areas"]),

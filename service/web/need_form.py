@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Form
+from pydantic import BaseModel, StringConstraints
 from sqlmodel import Session, col, select
 
 from models.tables import Challenge, Contact, User, aware, utcnow
@@ -16,7 +17,7 @@ from models.validation import visible
 from models.vocabulary import CHALLENGE_STATUSES, LANGUAGES
 from service.formatting import number
 from service.security import can_edit_challenge
-from service.web.common import split_list
+from service.web.common import Line, split_list
 
 STATUS_NAMES = {"draft": "utkast", "open": "åpent", "closed": "lukket"}
 NeedForm = dict[str, Any]
@@ -108,34 +109,36 @@ def keyed(session: Session, user: User, key: str) -> tuple[Challenge | None, str
 # A description's limit is checked with a Norwegian message below, not by the form parser;
 # this one only bounds what is read (the browser's maxlength stops typing at 5,000).
 DESCRIPTION_MAX = 5000
-Text = Annotated[str, Form(max_length=200_000)]
-Short = Annotated[str, Form(max_length=300)]
 
 
-def need_form(  # noqa: PLR0913 (the form's dependency model: one parameter per field)
-    title: Short = "",
-    description: Text = "",
-    target_groups: Short = "",
-    contact_name: Short = "",
-    contact_email: Short = "",
-    deadline: Short = "",
-    status: Short = "open",
-    language: Short = "nb",
-    themes: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
-    skjema: Short = "",
-) -> NeedForm:
+class NeedFields(BaseModel):
+    """The need form as sent (``skjema``: the form's key, see FORM_KEY)."""
+
+    title: Line = ""
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200_000)] = ""
+    themes: list[str] = []
+    target_groups: Line = ""
+    contact_name: Line = ""
+    contact_email: Line = ""
+    deadline: Line = ""
+    status: Line = "open"
+    language: Line = "nb"
+    skjema: Line = ""
+
+
+def need_form(form: Annotated[NeedFields, Form()]) -> NeedForm:
     """The need form's fields, in import format (one reader for posting and editing)."""
     return {
-        "form_key": skjema if FORM_KEY.fullmatch(skjema) else None,
-        "title": title.strip(),
-        "description": description.strip(),
-        "themes": themes,
-        "target_groups": split_list(target_groups),
-        "contact_name": contact_name.strip() or None,
-        "contact_email": contact_email.strip() or None,
-        "deadline": deadline.strip() or None,
-        "status": status,
-        "language": language,
+        "form_key": form.skjema if FORM_KEY.fullmatch(form.skjema) else None,
+        "title": form.title,
+        "description": form.description,
+        "themes": form.themes,
+        "target_groups": split_list(form.target_groups),
+        "contact_name": form.contact_name or None,
+        "contact_email": form.contact_email or None,
+        "deadline": form.deadline or None,
+        "status": form.status,
+        "language": form.language,
     }
 
 

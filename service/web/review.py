@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from models.tables import (
@@ -34,7 +35,7 @@ from service.proposals import (
     transition,
 )
 from service.security import can_decide_proposal, can_see_proposal
-from service.web.common import ORIGIN_LABELS, ROLE_LABELS, PageError, render, role
+from service.web.common import ORIGIN_LABELS, ROLE_LABELS, Line, PageError, render, role
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,59 +71,69 @@ def _rows(session: Session, proposals: list[Proposal]) -> list[dict[str, Any]]:
     ]
 
 
+class QueueFilters(BaseModel):
+    """The review queue's filters and page, as the filter form sends them."""
+
+    status: Line = "proposed"
+    tema: Line = ""
+    organisasjon: Line = ""
+    kilde: Line = ""
+    sorter: Line = "poeng"
+    side: int = 1
+
+    def known(self) -> QueueFilters:
+        """These filters with an unknown status or sort order put back to the default."""
+        known_status = self.status in STATUS_LABELS or self.status == "alle"
+        return self.model_copy(
+            update={
+                "status": self.status if known_status else "proposed",
+                "sorter": self.sorter if self.sorter in SORTS else "poeng",
+                "side": max(1, self.side),
+            }
+        )
+
+
 @router.get("/vurdering", response_class=HTMLResponse)
-def queue(  # noqa: PLR0913 (query filters; a dependency model is still to do)
+def queue(
     request: Request,
     session: SessionDep,
     user: Annotated[User, REVIEWER],
-    status: str = "proposed",
-    tema: str = "",
-    organisasjon: str = "",
-    kilde: str = "",
-    sorter: str = "poeng",
-    side: int = 1,
+    asked: Annotated[QueueFilters, Query()],
 ) -> Response:
     """The review queue: proposals waiting for a decision (or any status), filterable by
     theme, organisation and origin, sorted by score, age or need."""
-    status = status if status in STATUS_LABELS or status == "alle" else "proposed"
-    sorter = sorter if sorter in SORTS else "poeng"
+    f = asked.known()
     query = select(Proposal)
-    if status != "alle":
-        query = query.where(Proposal.status == status)
-    if kilde in ORIGIN_LABELS:
-        query = query.where(Proposal.origin == kilde)
+    if f.status != "alle":
+        query = query.where(Proposal.status == f.status)
+    if f.kilde in ORIGIN_LABELS:
+        query = query.where(Proposal.origin == f.kilde)
     rows = _rows(session, list(session.exec(query)))
-    if tema in THEMES:
-        rows = [r for r in rows if tema in r["need"].themes]
-    if organisasjon:
-        rows = [r for r in rows if r["org"] == organisasjon]
+    if f.tema in THEMES:
+        rows = [r for r in rows if f.tema in r["need"].themes]
+    if f.organisasjon:
+        rows = [r for r in rows if r["org"] == f.organisasjon]
     keys = {
         "poeng": lambda r: (-r["p"].score, r["p"].id),
         "eldst": lambda r: (aware(r["p"].created_at), r["p"].id),
         "nyest": lambda r: (-aware(r["p"].created_at).timestamp(), -r["p"].id),
         "behov": lambda r: (r["need"].title.lower(), -r["p"].score),
     }
-    rows.sort(key=keys[sorter])
-    side = max(1, side)
+    rows.sort(key=keys[f.sorter])
     pages = max(1, -(-len(rows) // PAGE))
     orgs = sorted({o.name for o in session.exec(select(Organisation))})
-    filters = {
-        "status": status,
-        "tema": tema,
-        "organisasjon": organisasjon,
-        "kilde": kilde,
-        "sorter": sorter,
-    }
     return render(
         request,
         "queue.html",
         user,
-        rows=rows[(side - 1) * PAGE : side * PAGE],
+        rows=rows[(f.side - 1) * PAGE : f.side * PAGE],
         total=len(rows),
-        side=min(side, pages),
+        side=min(f.side, pages),
         pages=pages,
-        filters=filters,
+        filters=f.model_dump(exclude={"side"}),
         sorts=SORTS,
+        status_options=[("alle", "Alle")] + [(s, t.capitalize()) for s, t in STATUS_LABELS.items()],
+        origin_options=[(k, t.capitalize()) for k, t in ORIGIN_LABELS.items()],
         organisations=orgs,
         now=datetime.now(UTC),
     )

@@ -10,14 +10,17 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import quote, unquote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from models.tables import Conference
+from models.tables import Conference, User
 from service import formatting
+from service.api.deps import SessionDep
+from service.api.types import IdPath
 from service.conference import ConferenceError, plan_stored
 from service.runtime import Runtime
 from service.web import jobs
@@ -64,6 +67,18 @@ def find_conference(session: Session, conference_id: int) -> Conference:
             404, "Fant ikke konferansen", f"Det finnes ingen konferanse {conference_id}."
         )
     return conf
+
+
+def organised_conference(
+    conference_id: IdPath, session: SessionDep, user: Annotated[User, ORGANISER]
+) -> Conference:
+    """The conference the path names, for an organiser: the role is checked first (403), then
+    that it exists (404). The request's one session is shared with the route (FastAPI caches
+    a dependency within a request)."""
+    return find_conference(session, conference_id)
+
+
+OrganisedConference = Annotated[Conference, Depends(organised_conference)]
 
 
 # -- file names -------------------------------------------------------------------------------

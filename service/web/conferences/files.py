@@ -3,13 +3,10 @@ agenda (page, PDF, calendar)."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from models.tables import Participant as Row
-from models.tables import User
 from service.api.deps import RuntimeDep, SessionDep
 from service.api.errors import IdPath
 from service.conference import (
@@ -27,7 +24,7 @@ from service.conference import (
     stored_file,
 )
 from service.web.common import PageError
-from service.web.conferences.common import ORGANISER, XLSX, find_conference, response_file, slug
+from service.web.conferences.common import XLSX, OrganisedConference, response_file, slug
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,15 +38,8 @@ DOWNLOADS = {
 
 
 @router.get("/konferanser/{conference_id}/filer/{name}")
-def download(
-    conference_id: IdPath,
-    name: str,
-    session: SessionDep,
-    rt: RuntimeDep,
-    user: Annotated[User, ORGANISER],
-) -> Response:
+def download(conf: OrganisedConference, name: str, session: SessionDep, rt: RuntimeDep) -> Response:
     """The files for organisers, made from the stored plan."""
-    conf = find_conference(session, conference_id)
     if name not in DOWNLOADS:
         raise PageError(404, "Fant ikke filen", f"Det finnes ingen fil «{name[:100]}».")
     try:
@@ -62,14 +52,12 @@ def download(
 
 @router.get("/konferanser/{conference_id}/agenda/{participant_id}")
 def agenda(
-    conference_id: IdPath,
+    conf: OrganisedConference,
     participant_id: IdPath,
     session: SessionDep,
     rt: RuntimeDep,
-    user: Annotated[User, ORGANISER],
     format: str = "html",
 ) -> Response:
-    conf = find_conference(session, conference_id)
     who = session.get(Row, participant_id)
     if who is None or who.conference_id != conf.id:
         raise PageError(404, "Fant ikke deltakeren", "Deltakeren er ikke med på konferansen.")

@@ -31,9 +31,9 @@ from service.web.conferences.common import (
     ANSWER_COOKIE,
     ORGANISER,
     Answer,
+    OrganisedConference,
     back,
     change_and_back,
-    find_conference,
     job_key,
     shown_answer,
     start_planning,
@@ -45,12 +45,11 @@ router = APIRouter(include_in_schema=False)
 @router.get("/konferanser/{conference_id}", response_class=HTMLResponse)
 def conference_page(
     request: Request,
-    conference_id: IdPath,
+    conf: OrganisedConference,
     session: SessionDep,
     user: Annotated[User, ORGANISER],
 ) -> Response:
-    conf = find_conference(session, conference_id)
-    job = jobs.current(request, job_key(conference_id))
+    job = jobs.current(request, job_key(conf.id or 0))
     response = render(
         request,
         "conference.html",
@@ -87,13 +86,11 @@ def planning_status(
 
 @router.post("/konferanser/{conference_id}/moter/{meeting_id}/laas")
 def toggle_lock(
-    conference_id: IdPath,
+    conf: OrganisedConference,
     meeting_id: IdPath,
     session: SessionDep,
-    user: Annotated[User, ORGANISER],
     locked: Annotated[str, Form(max_length=3)] = "",
 ) -> Response:
-    conf = find_conference(session, conference_id)
     where = f"mote-{meeting_id}"
 
     def change() -> Answer:
@@ -117,13 +114,11 @@ def toggle_lock(
 
 @router.post("/konferanser/{conference_id}/moter/{meeting_id}/flytt")
 def move(
-    conference_id: IdPath,
+    conf: OrganisedConference,
     meeting_id: IdPath,
     session: SessionDep,
-    user: Annotated[User, ORGANISER],
     slot: Annotated[int, Form()] = 0,
 ) -> Response:
-    conf = find_conference(session, conference_id)
     where = f"mote-{meeting_id}"
     before = session.get(Meeting, meeting_id)
     old_slot = before.slot if before else 0
@@ -157,10 +152,7 @@ def move(
 
 
 @router.post("/konferanser/{conference_id}/moter/{meeting_id}/fjern")
-def remove(
-    conference_id: IdPath, meeting_id: IdPath, session: SessionDep, user: Annotated[User, ORGANISER]
-) -> Response:
-    conf = find_conference(session, conference_id)
+def remove(conf: OrganisedConference, meeting_id: IdPath, session: SessionDep) -> Response:
     m = session.get(Meeting, meeting_id)
     found = m is not None and m.conference_id == conf.id
     pair, slot = (pair_name(session, m), m.slot) if m is not None and found else ("", 0)
@@ -186,15 +178,13 @@ def remove(
 
 @router.post("/konferanser/{conference_id}/moter")
 def add(
-    conference_id: IdPath,
+    conf: OrganisedConference,
     session: SessionDep,
     rt: RuntimeDep,
-    user: Annotated[User, ORGANISER],
     municipal: Annotated[int, Form()] = 0,
     entrepreneur: Annotated[int, Form()] = 0,
     slot: Annotated[int, Form()] = 0,
 ) -> Response:
-    conf = find_conference(session, conference_id)
 
     def change() -> Answer:
         m = add_meeting(session, rt.store, conf, municipal, entrepreneur, slot)
@@ -216,14 +206,12 @@ def add(
 @router.post("/konferanser/{conference_id}/uteblitt")
 def no_show(
     request: Request,
-    conference_id: IdPath,
+    conf: OrganisedConference,
     session: SessionDep,
     rt: RuntimeDep,
-    user: Annotated[User, ORGANISER],
     participant: Annotated[int, Form()] = 0,
     slot: Annotated[int, Form()] = 0,
 ) -> Response:
-    conf = find_conference(session, conference_id)
     done: list[bool] = []
 
     def change() -> Answer:
@@ -250,14 +238,7 @@ def no_show(
 
 
 @router.post("/konferanser/{conference_id}/planlegg")
-def replan(
-    request: Request,
-    conference_id: IdPath,
-    session: SessionDep,
-    rt: RuntimeDep,
-    user: Annotated[User, ORGANISER],
-) -> Response:
-    conf = find_conference(session, conference_id)
+def replan(request: Request, conf: OrganisedConference, rt: RuntimeDep) -> Response:
     try:
         ensure_editable(conf)
     except ConferenceError as exc:
@@ -275,10 +256,7 @@ def replan(
 
 
 @router.post("/konferanser/{conference_id}/publiser")
-def publish_plan(
-    conference_id: IdPath, session: SessionDep, user: Annotated[User, ORGANISER]
-) -> Response:
-    conf = find_conference(session, conference_id)
+def publish_plan(conf: OrganisedConference, session: SessionDep) -> Response:
 
     def change() -> Answer:
         publish(session, conf)
