@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import standard_options, write_json
 
 from matcher.scheduling import greedy, solve, violations
 from matcher.text import sentences
@@ -94,10 +95,8 @@ def main() -> int:
     parser.add_argument("--slots", type=int, default=12)
     parser.add_argument("--tables", type=int, default=160)
     parser.add_argument("--max-per-organisation", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--time-limit", type=float, default=120.0)
-    parser.add_argument("--quick", action="store_true", help="100 × 50 × 8, one run")
-    parser.add_argument("--json", type=Path, default=None)
+    standard_options(parser, "100 × 50 × 8, one run", plot=False)
     args = parser.parse_args()
     if args.quick:
         args.municipal, args.entrepreneurs, args.slots, args.tables, args.runs = 100, 50, 8, 40, 1
@@ -144,21 +143,16 @@ def main() -> int:
             f"{r['upper_bound']:>10} {float(r['gap']):>7.2%} "
             f"{r['unmet_minimums_or_wishes']:>6} {r['violations']:>7}"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps(
-                {
-                    "size": size,
-                    "affinity_seconds": round(affinity_seconds, 1),
-                    "runs": args.runs,
-                    "results": results,
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-            + "\n"
-        )
+    write_json(
+        args.json,
+        {
+            "size": size,
+            "affinity_seconds": round(affinity_seconds, 1),
+            "runs": args.runs,
+            "results": results,
+        },
+        ensure_ascii=False,
+    )
     rt.engine.dispose()
     return 0
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.resources
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from common import standard_options, write_json
 from query import demo_sentences
 
 from matcher.embedding import Embedder, SentenceTransformerEmbedder, create_embedder
@@ -103,11 +103,8 @@ def baseline_once(model: Embedder, texts: list[str]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profiles", type=int, default=120)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="40 profiles, one run")
     parser.add_argument("--st-model", default=None, help="sentence-transformers model folder")
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--plot", type=Path, default=None)
+    standard_options(parser, "40 profiles, one run")
     args = parser.parse_args()
     if args.quick:
         args.profiles, args.runs = 40, 1
@@ -150,9 +147,7 @@ def main() -> int:
             f"{row['baseline_texts_per_s']:>17} {row['baseline_tokens_per_s']:>9}",
             flush=True,
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"runs": args.runs, "rows": rows}, indent=2) + "\n")
+    write_json(args.json, {"runs": args.runs, "rows": rows})
     if args.plot:
         from service.plots import bar_chart_svg, write_page
 

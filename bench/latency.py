@@ -18,7 +18,6 @@ Usage: python bench/latency.py [--sizes 1000,10000,100000] [--requests 200] [--r
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import home
 import numpy as np
+from common import standard_options, write_json
 
 from models.db import session_scope
 from service.matching import open_challenges, search_text, suggest
@@ -147,10 +147,7 @@ def main() -> int:
         "--approximate", default="100000", help="sizes also measured with the approximate index"
     )
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="1k and 10k, 60 requests, 1 run")
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--plot", type=Path, default=None)
+    standard_options(parser, "1k and 10k, 60 requests, 1 run")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     approximate = {int(s) for s in args.approximate.split(",") if s}
@@ -170,12 +167,7 @@ def main() -> int:
                 rt.settings.index_dir, rt.settings.embedder, approximate_from=10**9
             )
             sync_engine(rt.engine, rt.store, rebuild=True)  # leave the cached home exact
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({"requests": args.requests, "runs": args.runs, "rows": rows}, indent=2)
-            + "\n"
-        )
+    write_json(args.json, {"requests": args.requests, "runs": args.runs, "rows": rows})
     if args.plot:
         plot(rows, sizes, args.plot)
     return 0

@@ -37,6 +37,7 @@ from urllib.parse import quote
 
 import home
 import numpy as np
+from common import standard_options, write_json
 from latency import QUERIES
 from sqlmodel import select
 
@@ -216,12 +217,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="5 s per scenario, one run")
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--plot", type=Path, default=None)
+    standard_options(parser, "5 s per scenario, one run")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.runs = 5, 1
@@ -287,12 +285,7 @@ def main() -> int:
             f"{'worker' if m['worker'] else 'supervisor'} {m['pid']}: RSS {m['rss_mb']} MB, "
             f"peak {m['peak_mb']} MB"
         )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({"duration_s": args.duration, "rows": rows, "memory": memory}, indent=2)
-            + "\n"
-        )
+    write_json(args.json, {"duration_s": args.duration, "rows": rows, "memory": memory})
     if args.plot:
         from service.plots import bar_chart_svg, write_page
 

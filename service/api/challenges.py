@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
 from models.tables import Challenge, Organisation, User
@@ -16,19 +16,15 @@ from service.api.errors import ERROR_RESPONSES, answered_as_http, get_or_404
 from service.api.links import challenge_links
 from service.api.types import (
     ChallengeStatus,
-    Description,
-    Email,
     IdPath,
-    Language,
     Limit,
     Name,
     Offset,
+    RecordIn,
     Short,
     ShortQuery,
     Tag,
-    Tags,
     Theme,
-    Themes,
 )
 from service.matching import suggest
 from service.proposals import MARKET_DIALOGUE
@@ -46,20 +42,12 @@ from service.security import can_edit_challenge, can_see_challenge, can_see_sugg
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 
-class ChallengeIn(BaseModel):
+class ChallengeIn(RecordIn):
     """A need, with the same fields and validation as the import format (SPEC §6)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     id: Tag | None = None
     organisation: Short | None = None
     title: Name
-    description: Description
-    themes: Themes
-    language: Language = "nb"
-    target_groups: Tags = []
-    contact_name: Short | None = None
-    contact_email: Email | None = None
     deadline: Annotated[str, Field(max_length=10)] | None = None
     status: ChallengeStatus = "open"
     propose: bool = Field(

@@ -29,6 +29,7 @@ from service.conference import (
     remove_meeting,
     replan,
 )
+from service.schemas import from_row
 
 router = APIRouter(prefix="/api/v1/conferences", tags=["konferanser"], responses=ERROR_RESPONSES)
 Organiser = Annotated[User, Depends(require("organiser", "admin"))]
@@ -74,47 +75,23 @@ class ConferenceOut(BaseModel):
 
 
 def _out(session: Session, conf: Conference, full: bool = True) -> ConferenceOut:
-    out = ConferenceOut(
+    out = from_row(
+        ConferenceOut,
+        conf,
         id=conf.id or 0,
-        name=conf.name,
         date=conf.event_date,
-        place=conf.place,
-        slots=conf.slots,
-        slot_minutes=conf.slot_minutes,
         start=conf.start_time,
-        tables=conf.tables,
-        max_per_organisation=conf.max_per_organisation,
-        status=conf.status,
-        objective=conf.objective,
-        upper_bound=conf.upper_bound,
-        solve_status=conf.solve_status,
         notes=list(conf.notes),
-        published_at=conf.published_at,
     )
     if full:
         out.participants = [
-            ParticipantOut(
-                id=r.id or 0,
-                external_id=r.external_id,
-                side=r.side,
-                name=r.name,
-                organisation=r.organisation,
-                absent_from=r.absent_from,
-            )
+            from_row(ParticipantOut, r, id=r.id or 0)
             for r in session.exec(
                 select(Row).where(Row.conference_id == conf.id).order_by(col(Row.id))
             )
         ]
         out.meetings = [
-            MeetingOut(
-                id=m.id or 0,
-                slot=m.slot,
-                table=m.table_no,
-                municipal_id=m.municipal_id,
-                entrepreneur_id=m.entrepreneur_id,
-                affinity=m.affinity,
-                locked=m.locked,
-            )
+            from_row(MeetingOut, m, id=m.id or 0, table=m.table_no)
             for m in session.exec(
                 select(Meeting)
                 .where(Meeting.conference_id == conf.id)
@@ -131,11 +108,14 @@ def _get(session: Session, conference_id: int) -> Conference:
     return conf
 
 
-def _change(session: Session, conf: Conference, change: Callable[[], Any]) -> ConferenceOut:
-    """Apply one change (a service function that commits it); a refusal (a clash, a
-    published plan) is a 409 and nothing is saved."""
+def _change(
+    session: Session, conference_id: int, change: Callable[[Conference], Any]
+) -> ConferenceOut:
+    """Apply one change to the conference (a service function that commits it); an unknown
+    conference is a 404, a refusal (a clash, a published plan) a 409 and nothing is saved."""
+    conf = _get(session, conference_id)
     try:
-        change()
+        change(conf)
     except ConferenceError as exc:
         raise HTTPException(409, str(exc)) from exc
     return _out(session, conf)
@@ -183,9 +163,11 @@ def plan_conference(
     time_limit: Annotated[float, Query(ge=5, le=600)] = 120.0,
 ) -> ConferenceOut:
     """Plan every meeting that is not locked (locked ones stay)."""
-    conf = _get(session, conference_id)
-
-    return _change(session, conf, lambda: replan(session, rt.store, conf, time_limit=time_limit))
+    return _change(
+        session,
+        conference_id,
+        lambda conf: replan(session, rt.store, conf, time_limit=time_limit),
+    )
 
 
 class MeetingIn(BaseModel):
@@ -207,11 +189,10 @@ class MeetingPatch(BaseModel):
 def add(
     conference_id: IdPath, body: MeetingIn, session: SessionDep, rt: RuntimeDep, user: Organiser
 ) -> ConferenceOut:
-    conf = _get(session, conference_id)
     return _change(
         session,
-        conf,
-        lambda: add_meeting(
+        conference_id,
+        lambda conf: add_meeting(
             session, rt.store, conf, body.municipal_id, body.entrepreneur_id, body.slot
         ),
     )
@@ -226,12 +207,10 @@ def change(
     user: Organiser,
 ) -> ConferenceOut:
     """Lock or unlock a meeting, or move it to another slot (which locks it)."""
-    conf = _get(session, conference_id)
-
     return _change(
         session,
-        conf,
-        lambda: change_meeting(session, conf, meeting_id, slot=body.slot, locked=body.locked),
+        conference_id,
+        lambda conf: change_meeting(session, conf, meeting_id, slot=body.slot, locked=body.locked),
     )
 
 
@@ -239,8 +218,7 @@ def change(
 def delete(
     conference_id: IdPath, meeting_id: IdPath, session: SessionDep, user: Organiser
 ) -> ConferenceOut:
-    conf = _get(session, conference_id)
-    return _change(session, conf, lambda: remove_meeting(session, conf, meeting_id))
+    return _change(session, conference_id, lambda conf: remove_meeting(session, conf, meeting_id))
 
 
 class NoShowIn(BaseModel):
@@ -255,16 +233,15 @@ def no_show(
     conference_id: IdPath, body: NoShowIn, session: SessionDep, rt: RuntimeDep, user: Organiser
 ) -> ConferenceOut:
     """Record a no-show from a slot on and re-plan the rest of the day."""
-    conf = _get(session, conference_id)
-
     return _change(
         session,
-        conf,
-        lambda: no_show_and_replan(session, rt.store, conf, body.participant_id, body.from_slot),
+        conference_id,
+        lambda conf: no_show_and_replan(
+            session, rt.store, conf, body.participant_id, body.from_slot
+        ),
     )
 
 
 @router.post("/{conference_id}/publish", response_model=ConferenceOut)
 def publish_plan(conference_id: IdPath, session: SessionDep, user: Organiser) -> ConferenceOut:
-    conf = _get(session, conference_id)
-    return _change(session, conf, lambda: publish(session, conf))
+    return _change(session, conference_id, lambda conf: publish(session, conf))

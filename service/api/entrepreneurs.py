@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlmodel import Session, col, select
 
 from models.tables import Contact, Entrepreneur, User
@@ -15,19 +15,15 @@ from service.api.deps import PUBLIC, CurrentUser, OptionalUser, RuntimeDep, Sess
 from service.api.errors import ERROR_RESPONSES, answered_as_http, get_or_404
 from service.api.links import entrepreneur_links
 from service.api.types import (
-    Description,
-    Email,
     IdPath,
-    Language,
     Limit,
     Name,
     Offset,
-    Short,
+    RecordIn,
     ShortQuery,
     Stage,
     Tags,
     Theme,
-    Themes,
 )
 from service.matching import discover
 from service.records import API_INDEX_WAIT, save_entrepreneur
@@ -46,21 +42,13 @@ from service.security import can_discover_for, can_edit_entrepreneur, can_see_en
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
 
 
-class EntrepreneurIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class EntrepreneurIn(RecordIn):
     name: Name
     org_nr: Annotated[str, Field(min_length=1, max_length=20)]
-    description: Description
-    themes: Themes
     service_areas: Tags
-    language: Language = "nb"
-    target_groups: Tags = []
     stage: Stage | None = None
     capacity: Annotated[int, Field(ge=0, le=100_000)] | None = None
     website: Annotated[str, Field(max_length=300)] | None = None
-    contact_name: Short | None = None
-    contact_email: Email | None = None
 
 
 def live_entrepreneur(session: Session, entrepreneur_id: int) -> Entrepreneur:

@@ -42,7 +42,14 @@ from service.proposals import (
     send_to_review,
     transition,
 )
-from service.schemas import ChallengeRef, EntrepreneurRef, Page, challenge_ref, entrepreneur_ref
+from service.schemas import (
+    ChallengeRef,
+    EntrepreneurRef,
+    Page,
+    challenge_ref,
+    entrepreneur_ref,
+    from_row,
+)
 from service.security import (
     TooManyAttempts,
     can_edit_challenge,
@@ -102,36 +109,18 @@ def _public(session: Session, p: Proposal) -> ProposalPublic:
     ent = session.get(Entrepreneur, p.entrepreneur_id)
     # Both always exist: an erased entrepreneur keeps an emptied row for its proposals.
     assert ch is not None and ent is not None
-    return ProposalPublic(
+    return from_row(
+        ProposalPublic,
+        p,
         id=p.id or 0,
         challenge=challenge_ref(ch),
         entrepreneur=entrepreneur_ref(ent),
-        origin=p.origin,
-        status=p.status,
-        score=p.score,
-        rank=p.rank,
-        explanation=p.explanation,
-        ranker_version=p.ranker_version,
         next_statuses=next_statuses(session, p),
-        created_at=p.created_at,
-        updated_at=p.updated_at,
     )
 
 
 def _event(e: ReviewEvent) -> EventPublic:
-    return EventPublic(
-        id=e.id or 0,
-        proposal_id=e.proposal_id,
-        actor=e.actor,
-        action=e.action,
-        from_status=e.from_status,
-        to_status=e.to_status,
-        reason=e.reason,
-        score=e.score,
-        ranker_version=e.ranker_version,
-        explanation=e.explanation,
-        created_at=e.created_at,
-    )
+    return from_row(EventPublic, e, id=e.id or 0)
 
 
 def _get(session: Session, user: User, proposal_id: int) -> Proposal:

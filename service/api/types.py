@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from models.importing import MAX_DESCRIPTION, MAX_LIST_ITEMS
 from models.vocabulary import (
@@ -86,3 +86,17 @@ Themes = Annotated[list[Theme], Field(max_length=MAX_LIST_ITEMS)]
 Tags = Annotated[list[Tag], Field(max_length=MAX_LIST_ITEMS)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Hopp over så mange treff")]
 Limit = Annotated[int, Query(ge=1, le=100, description="Antall treff per side")]
+
+
+class RecordIn(BaseModel):
+    """The fields a need and a profile share, with the limits of the import format (SPEC §6):
+    what is offered or needed, for whom, in which language, and who to contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Description
+    themes: Themes
+    language: Language = "nb"
+    target_groups: Tags = []
+    contact_name: Short | None = None
+    contact_email: Email | None = None

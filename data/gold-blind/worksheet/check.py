@@ -181,6 +181,14 @@ def place_of(c):
     return (None, org)
 
 
+def check_themes(rec, most):
+    if not (isinstance(rec["themes"], list) and 1 <= len(rec["themes"]) <= most):
+        fail(f"{rec['id']}: needs 1–{most} themes")
+    for t in rec["themes"]:
+        if t not in THEMES:
+            fail(f"{rec['id']}: unknown theme {t!r}")
+
+
 for c in CH:
     kind, nm = place_of(c)
     if kind == "bydel" and nm not in BYDELER:
@@ -194,11 +202,7 @@ for c in CH:
     ns = n_sentences(c["description"])
     if not (1 <= ns <= 6):
         fail(f"{c['id']}: description has {ns} sentences")
-    if not (isinstance(c["themes"], list) and 1 <= len(c["themes"]) <= 4):
-        fail(f"{c['id']}: needs 1–4 themes")
-    for t in c["themes"]:
-        if t not in THEMES:
-            fail(f"{c['id']}: unknown theme {t!r}")
+    check_themes(c, 4)
     if len(set(c["themes"])) != len(c["themes"]):
         fail(f"{c['id']}: duplicate theme")
     if c["language"] not in ("nb", "nn", "en"):
@@ -214,11 +218,7 @@ for e in EN:
         fail(f"{e['id']}: bad org_nr {e['org_nr']}")
     if PART and not e["org_nr"].startswith("92"):
         fail(f"{e['id']}: part org_nr must start with 92")
-    if not (isinstance(e["themes"], list) and 1 <= len(e["themes"]) <= 5):
-        fail(f"{e['id']}: needs 1–5 themes")
-    for t in e["themes"]:
-        if t not in THEMES:
-            fail(f"{e['id']}: unknown theme {t!r}")
+    check_themes(e, 5)
     sa = e["service_areas"]
     if not (isinstance(sa, list) and 1 <= len(sa) <= 4) or len(set(sa)) != len(sa):
         fail(f"{e['id']}: needs 1–4 distinct service areas")
